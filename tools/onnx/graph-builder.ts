@@ -3,6 +3,8 @@
  * describe their graphs with it and get a serialized ModelProto back.
  */
 import onnxProto from 'onnx-proto';
+// Type-only view of the same namespace: `onnx` below is a value, so types are named through `Onnx`.
+import type { onnx as Onnx } from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
@@ -39,10 +41,12 @@ export interface NodeOptions {
 export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 
 export class GraphBuilder {
-  private readonly nodes: onnx.INodeProto[] = [];
-  private readonly inputs: onnx.IValueInfoProto[] = [];
-  private readonly outputs: onnx.IValueInfoProto[] = [];
-  private readonly initializers: onnx.ITensorProto[] = [];
+  private readonly nodes: Onnx.INodeProto[] = [];
+  private readonly inputs: Onnx.IValueInfoProto[] = [];
+  private readonly outputs: Onnx.IValueInfoProto[] = [];
+  private readonly initializers: Onnx.ITensorProto[] = [];
+  /** Data sources of initializers added with lazyInitializer(), by initializer name. */
+  private readonly lazyData = new Map<string, LazyTensor>();
   private readonly usedNames = new Set<string>();
   private readonly domains = new Map<string, number>();
   private counter = 0;
@@ -73,7 +77,12 @@ export class GraphBuilder {
     let out = value;
     if (value !== name) {
       this.claim(name);
-      this.nodes.push({ opType: 'Identity', input: [value], output: [name], name: `${name}_identity` });
+      this.nodes.push({
+        opType: 'Identity',
+        input: [value],
+        output: [name],
+        name: `${name}_identity`,
+      });
       out = name;
     }
     this.outputs.push(valueInfo(out, dtype, shape));
@@ -98,6 +107,18 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * Adds a constant weight tensor whose data is produced only when the model is serialized, so a
+   * streaming writer (tools/onnx/model-writer.ts) can load, convert and write one tensor at a time.
+   */
+  lazyInitializer(hint: string, dtype: DType, dims: number[], load: () => TensorData): string {
+    const name = this.uniqueName(hint);
+    const count = dims.reduce((a, b) => a * b, 1);
+    this.initializers.push({ name, dims, dataType: DTYPE_CODE[dtype] });
+    this.lazyData.set(name, { byteLength: count * DTYPE_BYTES[dtype], load });
+    return name;
+  }
+
   constF32(hint: string, values: Float32Array | number[], dims?: number[]): string {
     const data = values instanceof Float32Array ? values : Float32Array.from(values);
     return this.initializer(hint, 'float32', dims ?? [data.length], data);
@@ -119,10 +140,13 @@ export class GraphBuilder {
     const count = opts.outputNames?.length ?? opts.outputs ?? 1;
     const outputs =
       opts.outputNames?.map((n) => {
-        this.claim(n);
+        // '' leaves an optional output out (ONNX convention).
+        if (n !== '') this.claim(n);
         return n;
       }) ??
-      Array.from({ length: count }, (_, i) => this.uniqueName(count === 1 ? nodeName : `${nodeName}_${i}`));
+      Array.from({ length: count }, (_, i) =>
+        this.uniqueName(count === 1 ? nodeName : `${nodeName}_${i}`),
+      );
     const domain = opts.domain ?? '';
     if (!this.domains.has(domain)) this.domains.set(domain, 1);
     this.nodes.push({
@@ -137,7 +161,12 @@ export class GraphBuilder {
   }
 
   /** Adds a single-output node and returns its output name. */
-  node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, opts: NodeOptions = {}): string {
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    opts: NodeOptions = {},
+  ): string {
     return this.nodeN(opType, inputs, attrs, opts)[0];
   }
 
@@ -153,7 +182,7 @@ export class GraphBuilder {
     );
   }
 
-  toModelProto(producer = 'gendr-web'): onnx.ModelProto {
+  toModelProto(producer = 'gendr-web'): Onnx.ModelProto {
     return onnx.ModelProto.create({
       irVersion: 8,
       producerName: producer,
@@ -164,9 +193,53 @@ export class GraphBuilder {
         node: this.nodes,
         input: this.inputs,
         output: this.outputs,
-        initializer: this.initializers,
+        initializer: this.initializers.map((t) => this.withData(t)),
       },
     });
+  }
+
+  /**
+   * The model split for streaming writers: the ModelProto without initializers, and each
+   * initializer's metadata (no data) with its byte size and a function that produces its raw bytes.
+   */
+  streamParts(producer = 'gendr-web'): {
+    model: Onnx.ModelProto;
+    initializers: { tensor: Onnx.ITensorProto; byteLength: number; data: () => Uint8Array }[];
+  } {
+    const model = this.toModelProtoWithout(producer);
+    const initializers = this.initializers.map((t) => {
+      const lazy = this.lazyData.get(t.name ?? '');
+      const { rawData, ...meta } = t;
+      const eager = rawData ?? new Uint8Array(0);
+      return {
+        tensor: meta,
+        byteLength: lazy ? lazy.byteLength : eager.byteLength,
+        data: lazy ? () => lazyBytes(t.name ?? '', lazy) : () => eager,
+      };
+    });
+    return { model, initializers };
+  }
+
+  private toModelProtoWithout(producer: string): Onnx.ModelProto {
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: producer,
+      producerVersion: '0.1.0',
+      opsetImport: [...this.domains].map(([domain, version]) => ({ domain, version })),
+      graph: {
+        name: this.graphName,
+        node: this.nodes,
+        input: this.inputs,
+        output: this.outputs,
+        initializer: [],
+      },
+    });
+    return model;
+  }
+
+  private withData(t: Onnx.ITensorProto): Onnx.ITensorProto {
+    const lazy = this.lazyData.get(t.name ?? '');
+    return lazy ? { ...t, rawData: lazyBytes(t.name ?? '', lazy) } : t;
   }
 
   toBytes(producer?: string): Uint8Array {
@@ -179,7 +252,30 @@ export class GraphBuilder {
   }
 }
 
-function valueInfo(name: string, dtype: DType, shape: Dim[]): onnx.IValueInfoProto {
+interface LazyTensor {
+  byteLength: number;
+  load: () => TensorData;
+}
+
+const DTYPE_BYTES: Record<DType, number> = {
+  float32: 4,
+  float16: 2,
+  int64: 8,
+  int32: 4,
+  bool: 1,
+};
+
+function lazyBytes(name: string, lazy: LazyTensor): Uint8Array {
+  const data = lazy.load();
+  if (data.byteLength !== lazy.byteLength) {
+    throw new Error(
+      `initializer ${name}: loaded ${data.byteLength} bytes, expected ${lazy.byteLength}`,
+    );
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function valueInfo(name: string, dtype: DType, shape: Dim[]): Onnx.IValueInfoProto {
   return {
     name,
     type: {
@@ -193,14 +289,15 @@ function valueInfo(name: string, dtype: DType, shape: Dim[]): onnx.IValueInfoPro
   };
 }
 
-function attribute(name: string, value: AttrValue): onnx.IAttributeProto {
+function attribute(name: string, value: AttrValue): Onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (value instanceof FloatAttr) {
     return Array.isArray(value.value)
       ? { name, type: T.FLOATS, floats: value.value }
       : { name, type: T.FLOAT, f: value.value };
   }
-  if (typeof value === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'string')
+    return { name, type: T.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) {
     value.forEach((v) => assertInt(name, v));
     return { name, type: T.INTS, ints: value };
@@ -210,10 +307,11 @@ function attribute(name: string, value: AttrValue): onnx.IAttributeProto {
 }
 
 function assertInt(name: string, v: number): void {
-  if (!Number.isInteger(v)) throw new Error(`attribute ${name}: ${v} is not an integer; wrap floats in float()`);
+  if (!Number.isInteger(v))
+    throw new Error(`attribute ${name}: ${v} is not an integer; wrap floats in float()`);
 }
 
 /** Decodes a serialized model (for tests and inspection). */
-export function decodeModel(bytes: Uint8Array): onnx.ModelProto {
+export function decodeModel(bytes: Uint8Array): Onnx.ModelProto {
   return onnx.ModelProto.decode(bytes);
 }

@@ -1,0 +1,156 @@
+/**
+ * Builds the built-in models into public/models: <id>/model.onnx, <id>/manifest.json and
+ * index.json, skipping models whose files are current (see build-stamp.ts). The converter is
+ * imported only when something has to be converted, so the up-to-date check stays fast.
+ */
+import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type {
+  BuiltinModelIndex,
+  BuiltinModelManifest,
+} from '../../workers/engine/models/builtin-manifest.ts';
+import { DEFAULT_MODEL_ID, ESRGAN_FAMILIES, esrganModelSpecs } from '../esrgan/catalog.ts';
+import { readStamp, stampKey, STAMP_FILE, type BuildStamp } from './build-stamp.ts';
+
+export interface BuildOptions {
+  repoRoot: string;
+  /** Default: <repoRoot>/public/models. */
+  outDir?: string;
+  /** Default: <repoRoot>/node_modules. */
+  nodeModules?: string;
+  /** Rebuild everything even when current. */
+  force?: boolean;
+  /** Called after each converted model. */
+  onModel?: (manifest: BuiltinModelManifest, ms: number) => void;
+}
+
+export type BuildResult =
+  | { status: 'current'; models: number; bytes: number }
+  | { status: 'built'; models: number; converted: string[]; bytes: number; ms: number }
+  | { status: 'missing-sources'; missing: string[]; existing: boolean };
+
+export async function buildBuiltinModels(options: BuildOptions): Promise<BuildResult> {
+  const start = performance.now();
+  const outDir = options.outDir ?? path.join(options.repoRoot, 'public', 'models');
+  const nodeModules = options.nodeModules ?? path.join(options.repoRoot, 'node_modules');
+  const specs = esrganModelSpecs();
+
+  const versions: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const family of ESRGAN_FAMILIES) {
+    try {
+      const pkg = JSON.parse(
+        await readFile(path.join(nodeModules, family.package, 'package.json'), 'utf8'),
+      ) as { version: string };
+      versions[family.package] = pkg.version;
+    } catch {
+      missing.push(family.package);
+    }
+  }
+  const indexFile = path.join(outDir, 'index.json');
+  if (missing.length)
+    return { status: 'missing-sources', missing, existing: await exists(indexFile) };
+
+  const key = await stampKey(options.repoRoot, versions);
+  const stampFile = path.join(outDir, STAMP_FILE);
+  const old = options.force ? null : await readStamp(stampFile);
+  const stamp: BuildStamp = { key, models: old?.key === key ? { ...old.models } : {} };
+
+  const manifests = new Map<string, BuiltinModelManifest>();
+  const todo = [];
+  for (const spec of specs) {
+    const current = await currentManifest(outDir, spec.id, stamp.models[spec.id]);
+    if (current) manifests.set(spec.id, current);
+    else todo.push(spec);
+  }
+  const indexCurrent = await exists(indexFile);
+  if (!todo.length && indexCurrent && old?.key === key) {
+    return { status: 'current', models: manifests.size, bytes: totalBytes(manifests) };
+  }
+
+  // Default model first, so it is usable as soon as possible.
+  todo.sort((a, b) => Number(b.id === DEFAULT_MODEL_ID) - Number(a.id === DEFAULT_MODEL_ID));
+  await mkdir(outDir, { recursive: true });
+  const { convertEsrgan } = await import('../esrgan/convert-esrgan.ts');
+  for (const spec of todo) {
+    const t0 = performance.now();
+    const { bytes, manifest } = await convertEsrgan(nodeModules, spec);
+    const dir = path.join(outDir, spec.id);
+    await mkdir(dir, { recursive: true });
+    await writeAtomic(path.join(dir, manifest.file), bytes);
+    await writeAtomic(path.join(dir, 'manifest.json'), json(manifest));
+    manifests.set(spec.id, manifest);
+    stamp.models[spec.id] = manifest.sha256;
+    await writeIndex(
+      indexFile,
+      specs.map((s) => manifests.get(s.id)).filter((m) => m !== undefined),
+    );
+    options.onModel?.(manifest, performance.now() - t0);
+  }
+  await writeIndex(
+    indexFile,
+    specs.map((s) => manifests.get(s.id)).filter((m) => m !== undefined),
+  );
+  await writeAtomic(stampFile, json(stamp));
+  return {
+    status: 'built',
+    models: manifests.size,
+    converted: todo.map((s) => s.id),
+    bytes: totalBytes(manifests),
+    ms: performance.now() - start,
+  };
+}
+
+/** The manifest of a model whose files match what the stamp recorded, or null. */
+async function currentManifest(
+  outDir: string,
+  id: string,
+  stampedSha: string | undefined,
+): Promise<BuiltinModelManifest | null> {
+  if (!stampedSha) return null;
+  try {
+    const dir = path.join(outDir, id);
+    const manifest = JSON.parse(
+      await readFile(path.join(dir, 'manifest.json'), 'utf8'),
+    ) as BuiltinModelManifest;
+    const file = await stat(path.join(dir, manifest.file));
+    return manifest.sha256 === stampedSha && file.size === manifest.bytes ? manifest : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeIndex(file: string, models: BuiltinModelManifest[]): Promise<void> {
+  const index: BuiltinModelIndex = {
+    version: 1,
+    default: models.some((m) => m.id === DEFAULT_MODEL_ID)
+      ? DEFAULT_MODEL_ID
+      : (models[0]?.id ?? DEFAULT_MODEL_ID),
+    models,
+  };
+  await writeAtomic(file, json(index));
+}
+
+/** Writes via a temporary file and a rename, so readers never see a half-written file. */
+async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeFile(tmp, data);
+  await rename(tmp, file);
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function totalBytes(manifests: Map<string, BuiltinModelManifest>): number {
+  return [...manifests.values()].reduce((n, m) => n + m.bytes, 0);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
