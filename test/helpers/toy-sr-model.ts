@@ -51,7 +51,10 @@ export function buildToySrModel(opts: ToyModelOptions): ToyModel {
     const last = i === depth - 1;
     const cout = last ? 3 * scale * scale : width;
     const fanIn = cin * 9;
-    const w = Float32Array.from({ length: cout * fanIn }, () => (rand() * 2 - 1) * Math.sqrt(3 / fanIn));
+    const w = Float32Array.from(
+      { length: cout * fanIn },
+      () => (rand() * 2 - 1) * Math.sqrt(3 / fanIn),
+    );
     const b = Float32Array.from({ length: cout }, () =>
       opts.bias === false ? 0 : (rand() * 2 - 1) * 0.1 * (i === 0 ? span : 1),
     );

@@ -1,0 +1,174 @@
+/**
+ * `gendr-web convert sd-unet` and `convert sd-vae`: diffusers UNet2DConditionModel / AutoencoderKL
+ * safetensors (single file or sharded) → pack graphs, streaming. Listed in convert.ts's CONVERTERS.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PackManifest } from '../../../workers/engine/latent/manifest.ts';
+import { LATENT_PRESETS, type LatentPresetName } from '../../../workers/engine/latent/presets.ts';
+import type { UnetConfig } from '../../builder/architectures/sd-unet/config.ts';
+import type { VaeConfig } from '../../builder/architectures/sd-vae/config.ts';
+import {
+  isModelPreset,
+  MODEL_PRESETS,
+  presetUnetConfig,
+  presetVaeConfig,
+  type ModelPresetName,
+} from '../../builder/presets/index.ts';
+import {
+  addUnetToPack,
+  loadUnetConfig,
+  loadVaeConfig,
+  writeSdVaePack,
+  type ComponentOptions,
+  type WeightsInput,
+} from '../../builder/sd-pack.ts';
+import { intOption, parseCommandArgs } from '../args.ts';
+import { UsageError } from '../usage-error.ts';
+
+/** Options every SD conversion takes. */
+export const SD_COMMON_OPTIONS = {
+  out: { type: 'string' },
+  dtype: { type: 'string' },
+  precision: { type: 'string' },
+  form: { type: 'string' },
+  random: { type: 'boolean' },
+  seed: { type: 'string' },
+  'external-data': { type: 'string' },
+} as const;
+
+export function required(name: string, value: string | undefined): string {
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** --dtype (or --precision) fp16|fp32, --form plain|fused, --external-data auto|always|never. */
+export function componentOptions(values: {
+  dtype?: string;
+  precision?: string;
+  form?: string;
+  'external-data'?: string;
+}): ComponentOptions {
+  const dtype = values.dtype ?? values.precision ?? 'fp32';
+  if (dtype !== 'fp32' && dtype !== 'fp16') throw new UsageError(`--dtype must be fp16 or fp32, got '${dtype}'`);
+  const form = values.form ?? 'plain';
+  if (form !== 'plain' && form !== 'fused') throw new UsageError(`--form must be plain or fused, got '${form}'`);
+  const ext = values['external-data'] ?? 'auto';
+  if (ext !== 'auto' && ext !== 'always' && ext !== 'never') {
+    throw new UsageError(`--external-data must be auto, always or never, got '${ext}'`);
+  }
+  return { precision: dtype, form, externalData: ext };
+}
+
+/** --weights or --random [--seed N]. */
+export function weightsInput(weights: string | undefined, random: boolean | undefined, seed: string | undefined, flag = 'weights'): WeightsInput {
+  if (random) {
+    if (weights) throw new UsageError(`--${flag} and --random exclude each other`);
+    return { random: true, seed: intOption('seed', seed, 0, 2 ** 32 - 1) ?? 1 };
+  }
+  if (!weights) throw new UsageError(`--${flag} <file|dir> is required (or --random for random weights)`);
+  if (!fs.existsSync(weights)) throw new UsageError(`--${flag}: ${weights} does not exist`);
+  return { path: weights };
+}
+
+/** The config: --config, else config.json beside/in the weights, else the preset's. */
+export function configFile(config: string | undefined, weights: WeightsInput): string | undefined {
+  if (config) return config;
+  if ('path' in weights) {
+    const dir = fs.statSync(weights.path).isDirectory() ? weights.path : path.dirname(weights.path);
+    const beside = path.join(dir, 'config.json');
+    if (fs.existsSync(beside)) return beside;
+  }
+  return undefined;
+}
+
+export function modelPreset(name: string | undefined): ModelPresetName | undefined {
+  if (name === undefined) return undefined;
+  if (!isModelPreset(name)) {
+    throw new UsageError(`--preset must be ${Object.keys(MODEL_PRESETS).join(' or ')}, got '${name}'`);
+  }
+  return name;
+}
+
+export function resolveUnetConfig(file: string | undefined, preset: ModelPresetName | undefined, flag = 'config'): UnetConfig {
+  if (file) return loadUnetConfig(file);
+  if (preset) return presetUnetConfig(preset);
+  throw new UsageError(`--${flag} <config.json> is required (or --preset ${Object.keys(MODEL_PRESETS).join('|')})`);
+}
+
+export function resolveVaeConfig(file: string | undefined, preset: ModelPresetName | undefined, flag = 'config'): VaeConfig {
+  if (file) return loadVaeConfig(file);
+  if (preset) return presetVaeConfig(preset);
+  throw new UsageError(`--${flag} <config.json> is required (or --preset ${Object.keys(MODEL_PRESETS).join('|')})`);
+}
+
+interface Converter {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<PackManifest>;
+}
+
+export const sdUnetConverter: Converter = {
+  name: 'sd-unet',
+  summary: 'diffusers UNet2DConditionModel (SD 2.1, GenDR) → the UNet of a pack',
+  usage: `gendr-web convert sd-unet --weights <file|dir> [--config <config.json>] --out <pack dir>
+      [--dtype fp32|fp16] [--form plain|fused] [--preset sd21|gendr] [--embedding <file.safetensors>]
+      [--random [--seed N]] [--external-data auto|always|never]
+      --out must hold a pack (e.g. from convert sd-vae); the UNet, its embedding and the step
+      coefficients of the preset's latent model (sd21: OSEDiff, gendr: GenDR) are added to it.`,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      ...SD_COMMON_OPTIONS,
+      weights: { type: 'string' },
+      config: { type: 'string' },
+      preset: { type: 'string' },
+      embedding: { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const weights = weightsInput(values.weights, values.random, values.seed);
+    const preset = modelPreset(values.preset);
+    const config = resolveUnetConfig(configFile(values.config, weights), preset);
+    const out = required('out', values.out);
+    const latent: LatentPresetName | undefined = preset ? MODEL_PRESETS[preset].latent : undefined;
+    return addUnetToPack(out, weights, config, {
+      ...componentOptions(values),
+      preset: latent,
+      embedding: {
+        file: values.embedding,
+        randomSeed: 'random' in weights ? weights.seed + 100 : undefined,
+      },
+    });
+  },
+};
+
+export const sdVaeConverter: Converter = {
+  name: 'sd-vae',
+  summary: 'diffusers AutoencoderKL (SD VAE, ostris 16-channel VAE) → a VAE pack',
+  usage: `gendr-web convert sd-vae --weights <file|dir> [--config <config.json>] --out <pack dir>
+      [--dtype fp32|fp16] [--form plain|fused] [--preset sd21|gendr] [--scale 4] [--id <id>] [--name <name>]
+      [--random [--seed N]] [--external-data auto|always|never]`,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      ...SD_COMMON_OPTIONS,
+      weights: { type: 'string' },
+      config: { type: 'string' },
+      preset: { type: 'string' },
+      scale: { type: 'string' },
+      id: { type: 'string' },
+      name: { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const weights = weightsInput(values.weights, values.random, values.seed);
+    const config = resolveVaeConfig(configFile(values.config, weights), modelPreset(values.preset));
+    return writeSdVaePack(weights, config, required('out', values.out), {
+      ...componentOptions(values),
+      scale: intOption('scale', values.scale, 1, 16),
+      id: values.id,
+      name: values.name,
+    });
+  },
+};
+
+/** The latent preset names, for help texts. */
+export const LATENT_PRESET_NAMES = Object.keys(LATENT_PRESETS).join('|');

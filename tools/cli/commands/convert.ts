@@ -1,0 +1,139 @@
+/**
+ * `gendr-web convert <architecture> ...`: builds model packs from weights, in TypeScript.
+ * Each architecture is one entry of CONVERTERS; the SD 2.1 UNet and the KL VAE go next to taesd.
+ */
+import { parseCommandArgs } from '../args.ts';
+import { EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from '../command.ts';
+import { UsageError } from '../usage-error.ts';
+import { sdUnetConverter, sdVaeConverter } from './convert-sd.ts';
+import { convertTaesd } from '../../builder/convert-taesd.ts';
+import { readPackDir, writePack } from '../../builder/pack-dir.ts';
+import { withTestUnet, type TestUnetKind } from '../../builder/packs.ts';
+import { LATENT_PRESETS, type LatentPresetName } from '../../../workers/engine/latent/presets.ts';
+import type { PackManifest } from '../../../workers/engine/latent/manifest.ts';
+
+interface Converter {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<PackManifest>;
+}
+
+function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
+  return n;
+}
+
+function precisionOption(value: string | undefined): 'fp32' | 'fp16' {
+  if (value === undefined || value === 'fp32' || value === 'fp16') return value ?? 'fp32';
+  throw new UsageError(`--precision must be fp32 or fp16, got '${value}'`);
+}
+
+function required(name: string, value: string | undefined): string {
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+const taesd: Converter = {
+  name: 'taesd',
+  summary: 'TAESD-family tiny autoencoder (TAESD, TAESDXL, TAESD3, TAEF1, TAEF2) → VAE pack',
+  usage: `gendr-web convert taesd --encoder <enc.safetensors> --decoder <dec.safetensors> --out <pack dir>
+      [--precision fp32|fp16] [--scale 4] [--scaling-factor 1] [--shift-factor 0] [--id <id>] [--name <name>]`,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      encoder: { type: 'string' },
+      decoder: { type: 'string' },
+      out: { type: 'string' },
+      precision: { type: 'string' },
+      scale: { type: 'string' },
+      'scaling-factor': { type: 'string' },
+      'shift-factor': { type: 'string' },
+      id: { type: 'string' },
+      name: { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    return convertTaesd({
+      encoder: required('encoder', values.encoder),
+      decoder: required('decoder', values.decoder),
+      out: required('out', values.out),
+      precision: precisionOption(values.precision),
+      scale: numberOption('scale', values.scale),
+      scalingFactor: numberOption('scaling-factor', values['scaling-factor']),
+      shiftFactor: numberOption('shift-factor', values['shift-factor']),
+      id: values.id,
+      name: values.name,
+    });
+  },
+};
+
+const testUnet: Converter = {
+  name: 'test-unet',
+  summary: 'adds a generated UNet with the exact pack interface to a pack (for testing)',
+  usage: `gendr-web convert test-unet --pack <pack dir> [--kind identity|tiny] [--preset gendr|osediff]
+      identity: ε = input latent (with α = σ = 0.5 the step is the identity); tiny: random small UNet`,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      pack: { type: 'string' },
+      kind: { type: 'string' },
+      preset: { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const dir = required('pack', values.pack);
+    const kind = (values.kind ?? 'identity') as TestUnetKind;
+    if (kind !== 'identity' && kind !== 'tiny')
+      throw new UsageError(`--kind must be identity or tiny, got '${kind}'`);
+    const presetName = (values.preset ?? 'gendr') as LatentPresetName;
+    const preset = LATENT_PRESETS[presetName];
+    if (!preset) throw new UsageError(`--preset must be gendr or osediff, got '${presetName}'`);
+    return writePack(dir, withTestUnet(await readPackDir(dir), { kind, preset }));
+  },
+};
+
+const CONVERTERS: readonly Converter[] = [taesd, sdVaeConverter, sdUnetConverter, testUnet];
+
+const HELP = `Usage: gendr-web convert <architecture> [options]
+
+Builds a GenDR Web model pack (manifest.json + ONNX files, see docs/model-packs.md) from
+PyTorch-style .safetensors weights, without Python.
+
+Architectures:
+${CONVERTERS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}\n    ${c.usage}`).join('\n')}
+
+Examples:
+  gendr-web convert taesd --encoder taef2_encoder.safetensors --decoder taef2_decoder.safetensors --out packs/taef2
+  gendr-web convert test-unet --pack packs/taef2 --kind identity
+  gendr-web upscale photo.png photo@4x.png --pack packs/taef2
+`;
+
+export const convertCommand: CliCommand = {
+  name: 'convert',
+  summary: 'build a model pack from .safetensors weights (taesd, test-unet)',
+  help: HELP,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const [name, ...rest] = args;
+    if (name === undefined) {
+      io.stderr.write(HELP);
+      return EXIT_USAGE;
+    }
+    if (name === '-h' || name === '--help' || rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(HELP);
+      return EXIT_OK;
+    }
+    const converter = CONVERTERS.find((c) => c.name === name);
+    if (!converter) {
+      throw new UsageError(
+        `unknown architecture '${name}' (known: ${CONVERTERS.map((c) => c.name).join(', ')})`,
+      );
+    }
+    const m = await converter.run(rest);
+    const files = Object.entries(m.files)
+      .map(([p, f]) => `  ${p} (${(f.bytes / 1e6).toFixed(1)} MB)`)
+      .join('\n');
+    io.stderr.write(
+      `wrote pack '${m.id}' (${m.precision}, ${m.vae.latentChannels} latent channels${m.unet ? ', with UNet' : ''}):\n${files}\n`,
+    );
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * Decodes image files (PNG, JPEG, WebP, GIF, TIFF, AVIF, ... whatever sharp reads) to 8-bit RGBA.
+ *
+ * - EXIF orientation is applied, so the pixels are the way the photo is meant to be seen.
+ * - Grayscale, palette, CMYK and 16-bit images become 8-bit sRGB RGBA; a missing alpha becomes 255.
+ * - Animated images: the first frame.
+ * - Truncated or corrupt files throw (sharp's default `failOn: 'warning'`).
+ */
+import sharp from 'sharp';
+import type { RgbaImage } from '../../workers/engine/image.ts';
+
+export interface DecodedImage extends RgbaImage {
+  /** The format sharp detected, e.g. 'png', 'jpeg', 'webp'. */
+  readonly format: string;
+}
+
+export async function decodeImage(input: string | Uint8Array): Promise<DecodedImage> {
+  const pipeline = sharp(input, { autoOrient: true, limitInputPixels: false });
+  const meta = await pipeline.metadata();
+  const { data, info } = await pipeline
+    .toColourspace('srgb')
+    .ensureAlpha()
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 4) throw new Error(`decoded to ${info.channels} channels, expected 4`);
+  return {
+    width: info.width,
+    height: info.height,
+    data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength),
+    format: meta.format ?? 'unknown',
+  };
+}

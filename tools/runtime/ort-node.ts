@@ -1,0 +1,70 @@
+/**
+ * EngineRuntime adapter for onnxruntime-node (native CPU execution provider), used by tests and the
+ * command line. The engine itself never imports a runtime.
+ */
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type {
+  EngineRuntime,
+  EngineSession,
+  EngineTensor,
+  TensorData,
+  TensorMetadata,
+  TensorType,
+} from '../../workers/engine/session.ts';
+
+export interface OrtNodeOptions {
+  /** Threads for one operator (default: all available cores). */
+  intraOpNumThreads?: number;
+  /** Threads across operators (default 1: these graphs are sequential). */
+  interOpNumThreads?: number;
+  /** Graph optimisation level (default 'all'). */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export function createOrtNodeRuntime(opts: OrtNodeOptions = {}): EngineRuntime {
+  const intraOpNumThreads = opts.intraOpNumThreads ?? os.availableParallelism();
+  if (!Number.isInteger(intraOpNumThreads) || intraOpNumThreads < 1) {
+    throw new RangeError(`intraOpNumThreads must be a positive integer, got ${intraOpNumThreads}`);
+  }
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    intraOpNumThreads,
+    interOpNumThreads: opts.interOpNumThreads ?? 1,
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+  };
+  return {
+    backend: 'cpu',
+    tensor(type: TensorType, data: TensorData, dims: readonly number[]): EngineTensor {
+      return new ort.Tensor(type, data, dims);
+    },
+    async createSession(model: Uint8Array | string): Promise<EngineSession> {
+      const session =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, sessionOptions)
+          : await ort.InferenceSession.create(model, sessionOptions);
+      return wrapSession(session);
+    },
+  };
+}
+
+function metadata(list: readonly ort.InferenceSession.ValueMetadata[]): TensorMetadata[] {
+  return list.map((m) =>
+    m.isTensor
+      ? { name: m.name, type: m.type, shape: m.shape }
+      : { name: m.name, type: 'non-tensor' },
+  );
+}
+
+function wrapSession(session: ort.InferenceSession): EngineSession {
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    inputMetadata: metadata(session.inputMetadata),
+    outputMetadata: metadata(session.outputMetadata),
+    async run(feeds: Record<string, EngineTensor>): Promise<Record<string, EngineTensor>> {
+      return session.run(feeds as Record<string, ort.Tensor>);
+    },
+    release: () => session.release(),
+  };
+}
