@@ -1,0 +1,75 @@
+/**
+ * Times chelsea.png x4 with esrgan-medium in Chromium on WASM (the built app, production server)
+ * next to the command line's time for the same job. Not a test: run it on a quiet machine with
+ *   npm run build && npx tsx e2e/measure-chelsea.ts [runs]
+ * Browser numbers are the engine time the app reports (model already loaded after the first run).
+ */
+import { execFile } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium } from '@playwright/test';
+import { repoRoot } from '../test/helpers/shared.ts';
+import { createStaticServer } from '../tools/serve.ts';
+import { photoPath, scratchPath } from './helpers/images.ts';
+
+const runs = Number(process.argv[2] ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const { file: input, generated } = await photoPath();
+const server = createStaticServer({ root: path.join(repoRoot, 'dist') });
+await new Promise<void>((resolve) => server.listen(0, 'localhost', resolve));
+const port = (server.address() as { port: number }).port;
+console.log(
+  `input ${generated ? 'generated 451x300 photo' : input}; load average ${os.loadavg()[0].toFixed(2)}`,
+);
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+});
+const page = await browser.newPage();
+await page.goto(`http://localhost:${port}/`);
+await page.getByTestId('backend-option-wasm').check();
+await page.getByTestId('file-input').setInputFiles(input);
+const browserMs: number[] = [];
+for (let i = 0; i < runs; i++) {
+  if (i > 0) await page.getByTestId('restore-button').click();
+  await page.waitForFunction(
+    () => (window as unknown as { __gendr: { phase: string } }).__gendr.phase === 'done',
+    null,
+    {
+      timeout: 300_000,
+    },
+  );
+  const { runMs, threads } = await page.evaluate(
+    () => (window as unknown as { __gendr: { runMs: number; threads: number } }).__gendr,
+  );
+  browserMs.push(runMs);
+  console.log(`browser run ${i + 1}: ${Math.round(runMs)} ms (WASM, ${threads} threads)`);
+}
+await browser.close();
+server.close();
+
+const cliMs: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const start = performance.now();
+  await promisify(execFile)(process.execPath, [
+    path.join(repoRoot, 'bin/gendr-web.mjs'),
+    'upscale',
+    input,
+    scratchPath(`measure-cli-${i}.png`),
+    '--model',
+    'esrgan-medium-x4',
+  ]);
+  cliMs.push(performance.now() - start);
+  console.log(`cli run ${i + 1}: ${Math.round(cliMs.at(-1)!)} ms (whole process)`);
+}
+console.log(
+  `median: Chromium WASM ${Math.round(median(browserMs))} ms (engine), CLI ${Math.round(median(cliMs))} ms (process)`,
+);

@@ -1,0 +1,255 @@
+/**
+ * The worker's Comlink API: owns onnxruntime-web and the engine, runs one restore at a time,
+ * streams finished tiles back (transferred, not copied), and falls back from WebGPU to WASM with
+ * a notice when WebGPU cannot load the model or reports errors while running it.
+ */
+import * as Comlink from 'comlink';
+import type { RgbaImage } from '../engine/image.ts';
+import type { EngineSession } from '../engine/session.ts';
+import { planFor, upscaleImage, type TileUpdate } from '../engine/upscale.ts';
+import { createOrtWebRuntime, WebGpuRunError, type OrtWebBackend } from '../runtime/ort-web.ts';
+import { planBackend, probeGpu } from './gpu-probe.ts';
+import { loadOrt, threadsInUse, wasmThreadCount } from './ort-loader.ts';
+import { bitmapToRgba } from './pixels.ts';
+import type {
+  RestoreApi,
+  RestoreEvents,
+  RestoreRequest,
+  RestoreResult,
+  TileMessage,
+  WorkerInfo,
+} from './protocol.ts';
+
+interface LoadedModel {
+  key: string;
+  session: EngineSession;
+  runtime: ReturnType<typeof createOrtWebRuntime>;
+}
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/**
+ * The first line of an error message, short enough for a notice. onnxruntime's WebAssembly code
+ * sometimes throws bare numbers (C++ exception pointers), which mean nothing to a user.
+ */
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
+  const line = text.split('\n')[0].trim().slice(0, 240);
+  return line && !/^\d+$/.test(line) ? line : 'an internal error in the runtime';
+}
+
+/** A tile for the UI that owns its buffer (copied only if it is a view into a larger one). */
+function tileMessage(update: TileUpdate): TileMessage {
+  const { data } = update;
+  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+  const owned = whole && data.buffer instanceof ArrayBuffer ? data : data.slice();
+  return { rect: update.rect, data: owned, done: update.done, total: update.total };
+}
+
+/**
+ * Wraps the UI's callbacks (a Comlink proxy, so each call is a message) so that a closed page
+ * cannot crash the worker, tile buffers are transferred, and `flush()` waits until the page has
+ * handled every call: the result must not overtake the last tiles, which travel on another port.
+ */
+function eventSink(events: RestoreEvents) {
+  const pending = new Set<Promise<unknown>>();
+  const track = (call: () => unknown) => {
+    const promise = Promise.resolve()
+      .then(call)
+      .catch(() => undefined);
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise));
+  };
+  return {
+    stage: (...args: Parameters<RestoreEvents['stage']>) => track(() => events.stage(...args)),
+    notice: (message: string) => track(() => events.notice(message)),
+    restart: (...args: Parameters<RestoreEvents['restart']>) =>
+      track(() => events.restart(...args)),
+    progress: (done: number, total: number) => track(() => events.progress(done, total)),
+    tile: (update: TileUpdate) => {
+      const message = tileMessage(update);
+      track(() => events.tile(Comlink.transfer(message, [message.data.buffer as ArrayBuffer])));
+    },
+    flush: () => Promise.all([...pending]),
+    /** Waits for every call, then closes the proxy's message port. */
+    async close() {
+      await Promise.all([...pending]);
+      (events as Partial<Comlink.Remote<RestoreEvents>>)[Comlink.releaseProxy]?.();
+    },
+  };
+}
+
+type Sink = ReturnType<typeof eventSink>;
+
+/** A macrotask turn, so messages waiting for the worker (cancel()) are handled. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/**
+ * The session, yielding to the event loop after each run. onnxruntime-web's WASM run blocks the
+ * worker for a whole tile and resolves at once, so without this the engine would go from tile to
+ * tile in microtasks and a cancel() message would wait for the last tile.
+ */
+function yielding(session: EngineSession): EngineSession {
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    inputMetadata: session.inputMetadata,
+    outputMetadata: session.outputMetadata,
+    async run(feeds) {
+      const outputs = await session.run(feeds);
+      await yieldToEventLoop();
+      return outputs;
+    },
+  };
+}
+
+export function createRestoreService(): RestoreApi {
+  let loaded: LoadedModel | null = null;
+  let modelBytes: { url: string; bytes: Uint8Array } | null = null;
+  let running: AbortController | null = null;
+
+  async function fetchModel(url: string, signal: AbortSignal): Promise<Uint8Array> {
+    if (modelBytes?.url === url) return modelBytes.bytes;
+    let response: Response;
+    try {
+      response = await fetch(url, { signal });
+    } catch (error) {
+      if (signal.aborted) throw error;
+      throw new Error(`Could not download the model (${firstLine(error)}).`, { cause: error });
+    }
+    if (!response.ok) throw new Error(`Could not download the model (HTTP ${response.status}).`);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    modelBytes = { url, bytes };
+    return bytes;
+  }
+
+  async function load(
+    backend: OrtWebBackend,
+    request: RestoreRequest,
+    sink: Sink,
+    signal: AbortSignal,
+  ): Promise<LoadedModel> {
+    const key = `${backend}|${request.modelUrl}`;
+    if (loaded?.key === key) return loaded;
+    if (loaded) {
+      const old = loaded;
+      loaded = null;
+      await old.session.release?.().catch(() => undefined);
+    }
+    sink.stage('loading-runtime', backend);
+    const ort = await loadOrt(backend);
+    sink.stage('loading-model', backend);
+    const bytes = await fetchModel(request.modelUrl, signal);
+    signal.throwIfAborted();
+    const runtime = createOrtWebRuntime(ort, backend);
+    const session = await runtime.createSession(bytes);
+    loaded = { key, session, runtime };
+    return loaded;
+  }
+
+  async function upscale(
+    model: LoadedModel,
+    image: RgbaImage,
+    request: RestoreRequest,
+    sink: Sink,
+    signal: AbortSignal,
+  ): Promise<RgbaImage> {
+    const tiling = { tileSize: request.tileSize, overlap: request.overlap };
+    sink.progress(0, planFor(image.width, image.height, tiling).tiles.length);
+    return upscaleImage(yielding(model.session), model.runtime, image, {
+      ...tiling,
+      scale: request.scale,
+      inputRange: request.inputRange,
+      signal,
+      onTile: sink.tile,
+    });
+  }
+
+  async function restore(request: RestoreRequest, events: RestoreEvents): Promise<RestoreResult> {
+    if (running) {
+      request.image.close();
+      throw namedError('BusyError', 'A restore is already running.');
+    }
+    const controller = new AbortController();
+    running = controller;
+    const { signal } = controller;
+    const sink = eventSink(events);
+    const started = performance.now();
+    try {
+      const image = bitmapToRgba(request.image);
+      const plan = await planBackend(request.backend);
+      if (plan.notice) sink.notice(plan.notice);
+      let backend: OrtWebBackend = plan.backend;
+
+      let model: LoadedModel;
+      try {
+        model = await load(backend, request, sink, signal);
+      } catch (error) {
+        if (backend !== 'webgpu' || signal.aborted) throw error;
+        sink.notice(
+          `WebGPU could not load this model (${firstLine(error)}), so WASM was used instead.`,
+        );
+        backend = 'wasm';
+        model = await load(backend, request, sink, signal);
+      }
+      signal.throwIfAborted();
+
+      sink.stage('restoring', backend);
+      let runStart = performance.now();
+      let output: RgbaImage;
+      try {
+        output = await upscale(model, image, request, sink, signal);
+      } catch (error) {
+        if (!(error instanceof WebGpuRunError) || signal.aborted) throw error;
+        sink.notice(
+          `WebGPU reported errors while restoring (${firstLine(error)}), so WASM was used instead.`,
+        );
+        backend = 'wasm';
+        model = await load(backend, request, sink, signal);
+        sink.restart(backend);
+        sink.stage('restoring', backend);
+        runStart = performance.now();
+        output = await upscale(model, image, request, sink, signal);
+      }
+      const finished = performance.now();
+      await sink.flush();
+      return {
+        width: output.width,
+        height: output.height,
+        backend,
+        threads: backend === 'wasm' ? await threadsInUse('wasm') : 1,
+        runMs: finished - runStart,
+        totalMs: finished - started,
+      };
+    } catch (error) {
+      await sink.flush();
+      if (signal.aborted) throw namedError('AbortError', 'The restore was cancelled.');
+      throw error instanceof Error && error.message ? error : new Error(firstLine(error));
+    } finally {
+      if (running === controller) running = null;
+      await sink.close().catch(() => undefined);
+    }
+  }
+
+  return {
+    async info(): Promise<WorkerInfo> {
+      const gpu = await probeGpu();
+      return {
+        crossOriginIsolated: self.crossOriginIsolated,
+        hardwareConcurrency: navigator.hardwareConcurrency || 1,
+        wasmThreads: wasmThreadCount(),
+        webgpuAdapter: gpu.description,
+      };
+    },
+    restore,
+    cancel(): void {
+      running?.abort();
+    },
+  };
+}
