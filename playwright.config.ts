@@ -36,7 +36,10 @@ export default defineConfig({
     // The production server on the built dist/ (`npm run test:e2e` builds first).
     command: 'node bin/run-ts.mjs tools/serve.ts',
     url: `http://localhost:${PORT}/`,
-    env: { PORT: String(PORT) },
+    env: {
+      PORT: String(PORT),
+      ...(process.env.GENDR_DIST ? { GENDR_DIST: process.env.GENDR_DIST } : {}),
+    },
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: 'pipe',
