@@ -164,7 +164,9 @@ export function writeModelFile(
       out.write(e.meta);
       const bytes = e.t.data();
       if (bytes.byteLength !== e.t.byteLength) {
-        throw new Error(`initializer ${e.t.tensor.name}: ${bytes.byteLength} bytes, expected ${e.t.byteLength}`);
+        throw new Error(
+          `initializer ${e.t.tensor.name}: ${bytes.byteLength} bytes, expected ${e.t.byteLength}`,
+        );
       }
       if (e.goesOut) {
         data!.pad(alignment);

@@ -50,9 +50,11 @@ export function componentOptions(values: {
   'external-data'?: string;
 }): ComponentOptions {
   const dtype = values.dtype ?? values.precision ?? 'fp32';
-  if (dtype !== 'fp32' && dtype !== 'fp16') throw new UsageError(`--dtype must be fp16 or fp32, got '${dtype}'`);
+  if (dtype !== 'fp32' && dtype !== 'fp16')
+    throw new UsageError(`--dtype must be fp16 or fp32, got '${dtype}'`);
   const form = values.form ?? 'plain';
-  if (form !== 'plain' && form !== 'fused') throw new UsageError(`--form must be plain or fused, got '${form}'`);
+  if (form !== 'plain' && form !== 'fused')
+    throw new UsageError(`--form must be plain or fused, got '${form}'`);
   const ext = values['external-data'] ?? 'auto';
   if (ext !== 'auto' && ext !== 'always' && ext !== 'never') {
     throw new UsageError(`--external-data must be auto, always or never, got '${ext}'`);
@@ -61,12 +63,18 @@ export function componentOptions(values: {
 }
 
 /** --weights or --random [--seed N]. */
-export function weightsInput(weights: string | undefined, random: boolean | undefined, seed: string | undefined, flag = 'weights'): WeightsInput {
+export function weightsInput(
+  weights: string | undefined,
+  random: boolean | undefined,
+  seed: string | undefined,
+  flag = 'weights',
+): WeightsInput {
   if (random) {
     if (weights) throw new UsageError(`--${flag} and --random exclude each other`);
     return { random: true, seed: intOption('seed', seed, 0, 2 ** 32 - 1) ?? 1 };
   }
-  if (!weights) throw new UsageError(`--${flag} <file|dir> is required (or --random for random weights)`);
+  if (!weights)
+    throw new UsageError(`--${flag} <file|dir> is required (or --random for random weights)`);
   if (!fs.existsSync(weights)) throw new UsageError(`--${flag}: ${weights} does not exist`);
   return { path: weights };
 }
@@ -85,21 +93,35 @@ export function configFile(config: string | undefined, weights: WeightsInput): s
 export function modelPreset(name: string | undefined): ModelPresetName | undefined {
   if (name === undefined) return undefined;
   if (!isModelPreset(name)) {
-    throw new UsageError(`--preset must be ${Object.keys(MODEL_PRESETS).join(' or ')}, got '${name}'`);
+    throw new UsageError(
+      `--preset must be ${Object.keys(MODEL_PRESETS).join(' or ')}, got '${name}'`,
+    );
   }
   return name;
 }
 
-export function resolveUnetConfig(file: string | undefined, preset: ModelPresetName | undefined, flag = 'config'): UnetConfig {
+export function resolveUnetConfig(
+  file: string | undefined,
+  preset: ModelPresetName | undefined,
+  flag = 'config',
+): UnetConfig {
   if (file) return loadUnetConfig(file);
   if (preset) return presetUnetConfig(preset);
-  throw new UsageError(`--${flag} <config.json> is required (or --preset ${Object.keys(MODEL_PRESETS).join('|')})`);
+  throw new UsageError(
+    `--${flag} <config.json> is required (or --preset ${Object.keys(MODEL_PRESETS).join('|')})`,
+  );
 }
 
-export function resolveVaeConfig(file: string | undefined, preset: ModelPresetName | undefined, flag = 'config'): VaeConfig {
+export function resolveVaeConfig(
+  file: string | undefined,
+  preset: ModelPresetName | undefined,
+  flag = 'config',
+): VaeConfig {
   if (file) return loadVaeConfig(file);
   if (preset) return presetVaeConfig(preset);
-  throw new UsageError(`--${flag} <config.json> is required (or --preset ${Object.keys(MODEL_PRESETS).join('|')})`);
+  throw new UsageError(
+    `--${flag} <config.json> is required (or --preset ${Object.keys(MODEL_PRESETS).join('|')})`,
+  );
 }
 
 interface Converter {

@@ -6,6 +6,7 @@ import { parseCommandArgs } from '../args.ts';
 import { EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from '../command.ts';
 import { UsageError } from '../usage-error.ts';
 import { sdUnetConverter, sdVaeConverter } from './convert-sd.ts';
+import { convertOnnx } from '../../builder/convert-onnx.ts';
 import { convertTaesd } from '../../builder/convert-taesd.ts';
 import { readPackDir, writePack } from '../../builder/pack-dir.ts';
 import { withTestUnet, type TestUnetKind } from '../../builder/packs.ts';
@@ -91,12 +92,51 @@ const testUnet: Converter = {
   },
 };
 
-const CONVERTERS: readonly Converter[] = [taesd, sdVaeConverter, sdUnetConverter, testUnet];
+const onnx: Converter = {
+  name: 'onnx',
+  summary:
+    'ONNX graphs exported elsewhere (optimum layout) + prompt embedding → pack (GenDR, OSEDiff)',
+  usage: `gendr-web convert onnx --dir <folder> --preset gendr|osediff --embeddings <embeds.safetensors>
+      --id <id> --name <name> --licence <licence> [--source-url <url>] [--positive prompt_embeds]
+      [--negative <tensor> --guidance-scale <g>]   (the folder holds vae_encoder/, unet/, vae_decoder/)`,
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      dir: { type: 'string' },
+      preset: { type: 'string' },
+      embeddings: { type: 'string' },
+      positive: { type: 'string' },
+      negative: { type: 'string' },
+      'guidance-scale': { type: 'string' },
+      id: { type: 'string' },
+      name: { type: 'string' },
+      licence: { type: 'string' },
+      'source-url': { type: 'string' },
+    });
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const preset = required('preset', values.preset) as LatentPresetName;
+    if (!(preset in LATENT_PRESETS))
+      throw new UsageError(`--preset must be gendr or osediff, got '${preset}'`);
+    return convertOnnx({
+      dir: required('dir', values.dir),
+      preset,
+      embeddings: required('embeddings', values.embeddings),
+      positive: values.positive,
+      negative: values.negative,
+      guidanceScale: numberOption('guidance-scale', values['guidance-scale']),
+      id: required('id', values.id),
+      name: required('name', values.name),
+      licence: required('licence', values.licence),
+      sourceUrl: values['source-url'],
+    });
+  },
+};
+
+const CONVERTERS: readonly Converter[] = [taesd, sdVaeConverter, sdUnetConverter, onnx, testUnet];
 
 const HELP = `Usage: gendr-web convert <architecture> [options]
 
 Builds a GenDR Web model pack (manifest.json + ONNX files, see docs/model-packs.md) from
-PyTorch-style .safetensors weights, without Python.
+PyTorch-style .safetensors weights (no Python needed), or from ONNX graphs exported elsewhere.
 
 Architectures:
 ${CONVERTERS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}\n    ${c.usage}`).join('\n')}
@@ -109,7 +149,7 @@ Examples:
 
 export const convertCommand: CliCommand = {
   name: 'convert',
-  summary: 'build a model pack from .safetensors weights (taesd, test-unet)',
+  summary: 'build a model pack from weights or exported ONNX graphs (taesd, onnx, test-unet)',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const [name, ...rest] = args;

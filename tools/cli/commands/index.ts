@@ -8,4 +8,9 @@ import { modelsCommand } from './models.ts';
 import { packCommand } from './pack.ts';
 import { upscaleCommand } from './upscale.ts';
 
-export const commands: readonly CliCommand[] = [upscaleCommand, modelsCommand, convertCommand, packCommand];
+export const commands: readonly CliCommand[] = [
+  upscaleCommand,
+  modelsCommand,
+  convertCommand,
+  packCommand,
+];

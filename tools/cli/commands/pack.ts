@@ -53,7 +53,8 @@ Example:
 function numberOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got '${value}'`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive number, got '${value}'`);
   return n;
 }
 
@@ -81,18 +82,28 @@ export const packCommand: CliCommand = {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const presetName = required('preset', values.preset);
     if (!Object.hasOwn(LATENT_PRESETS, presetName)) {
-      throw new UsageError(`--preset must be ${Object.keys(LATENT_PRESETS).join(' or ')}, got '${presetName}'`);
+      throw new UsageError(
+        `--preset must be ${Object.keys(LATENT_PRESETS).join(' or ')}, got '${presetName}'`,
+      );
     }
     const preset = presetName as LatentPresetName;
+    if (!values.embedding && !values.random) {
+      throw new UsageError('--embedding <file.safetensors> is required (or --random)');
+    }
     const models = modelPresetForLatent(preset);
     const unetWeights = weightsInput(values.unet, values.random, values.seed, 'unet');
     const vaeWeights = weightsInput(values.vae, values.random, values.seed, 'vae');
     if ('random' in vaeWeights) vaeWeights.seed += 1;
-    const unetConfig = resolveUnetConfig(configFile(values['unet-config'], unetWeights), models, 'unet-config');
-    const vaeConfig = resolveVaeConfig(configFile(values['vae-config'], vaeWeights), models, 'vae-config');
-    if (!values.embedding && !values.random) {
-      throw new UsageError('--embedding <file.safetensors> is required (or --random)');
-    }
+    const unetConfig = resolveUnetConfig(
+      configFile(values['unet-config'], unetWeights),
+      models,
+      'unet-config',
+    );
+    const vaeConfig = resolveVaeConfig(
+      configFile(values['vae-config'], vaeWeights),
+      models,
+      'vae-config',
+    );
     const opts = componentOptions(values);
     const start = performance.now();
     const m = writeSdPack({

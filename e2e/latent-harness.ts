@@ -1,0 +1,120 @@
+/**
+ * Browser side of e2e/latent-parity.spec.ts: runs model packs in the page with the app's own
+ * onnxruntime-web loader and runtime adapter, through the engine's loadPack / runPack.
+ * Bundled by the spec with Vite (library mode) and served next to ORT's .mjs/.wasm files.
+ */
+import { loadOrt } from '../workers/worker/ort-loader.ts';
+import { createOrtWebRuntime, type OrtWebBackend } from '../workers/runtime/ort-web.ts';
+import { navigatorGpu } from '../workers/runtime/webgpu-types.ts';
+import {
+  adapterHasShaderF16,
+  choosePackBackend,
+  type AdapterFeaturesLike,
+} from '../workers/engine/latent/fp16-guard.ts';
+import { loadPack, urlPackSource } from '../workers/engine/latent/pack-loader.ts';
+import { runPack, type StageReport } from '../workers/engine/latent/pipeline.ts';
+import type { LatentTilingOption } from '../workers/engine/latent/tiling-plan.ts';
+import type { ColorFix } from '../workers/engine/latent/color-fix.ts';
+
+export interface HarnessRun {
+  backend: OrtWebBackend;
+  pack: string;
+  image: { width: number; height: number; data: number[] };
+  tiling?: LatentTilingOption;
+  colorFix?: ColorFix;
+}
+
+async function adapterInfo(): Promise<{ shaderF16: boolean; description: string | null }> {
+  const gpu = navigatorGpu();
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  const info = (
+    adapter as { info?: { vendor?: string; architecture?: string; description?: string } } | null
+  )?.info;
+  return {
+    shaderF16: adapterHasShaderF16(adapter as AdapterFeaturesLike | null),
+    description: info
+      ? [info.vendor, info.architecture, info.description].filter(Boolean).join(' ')
+      : null,
+  };
+}
+
+async function run(job: HarnessRun) {
+  const { shaderF16 } = await adapterInfo();
+  const ort = await loadOrt(job.backend);
+  const runtime = createOrtWebRuntime(ort, job.backend);
+  const pack = await loadPack(urlPackSource(new URL(job.pack, location.href).href), runtime, {
+    shaderF16,
+  });
+  try {
+    let tiles = 0;
+    const stages: StageReport[] = [];
+    const image = {
+      width: job.image.width,
+      height: job.image.height,
+      data: Uint8ClampedArray.from(job.image.data),
+    };
+    const start = performance.now();
+    const out = await runPack(pack.sessions, pack.manifest, image, {
+      tensors: runtime,
+      embeddings: pack.embeddings,
+      packInterface: pack.packInterface,
+      tiling: job.tiling,
+      colorFix: job.colorFix,
+      onTile: () => tiles++,
+      onStage: (stage) => stages.push(stage),
+    });
+    return {
+      width: out.width,
+      height: out.height,
+      data: Array.from(out.data),
+      tiles,
+      ms: performance.now() - start,
+      stages,
+      backend: runtime.backend,
+    };
+  } finally {
+    await pack.release();
+  }
+}
+
+/** What the fp16 guard does with an fp16 pack on this browser's adapter. */
+async function fp16Guard(pack: string) {
+  const adapter = await adapterInfo();
+  const choice = choosePackBackend('fp16', 'webgpu', { shaderF16: adapter.shaderF16 });
+  let strict: string | null = null;
+  try {
+    choosePackBackend('fp16', 'webgpu', { shaderF16: adapter.shaderF16, allowWasmFallback: false });
+  } catch (e) {
+    strict = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  // Loading the pack straight onto a WebGPU runtime must be refused before any session exists.
+  let direct: string | null = null;
+  const ort = await loadOrt('webgpu');
+  let sessions = 0;
+  const base = createOrtWebRuntime(ort, 'webgpu');
+  const counting = {
+    ...base,
+    createSession: (m: Uint8Array | string) => (sessions++, base.createSession(m)),
+  };
+  try {
+    const loaded = await loadPack(urlPackSource(new URL(pack, location.href).href), counting, {
+      shaderF16: adapter.shaderF16,
+    });
+    await loaded.release();
+  } catch (e) {
+    direct = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  return { adapter, choice, strict, direct, sessionsCreated: sessions };
+}
+
+declare global {
+  interface Window {
+    latentHarness: {
+      run: typeof run;
+      fp16Guard: typeof fp16Guard;
+      adapterInfo: typeof adapterInfo;
+    };
+  }
+}
+
+window.latentHarness = { run, fp16Guard, adapterInfo };

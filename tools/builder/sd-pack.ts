@@ -1,0 +1,459 @@
+/**
+ * Converting diffusers Stable Diffusion components (UNet2DConditionModel, AutoencoderKL) into pack
+ * folders, streaming: each graph goes straight from the weight files to disk (one tensor in
+ * memory at a time) and the manifest's sizes and sha256s are computed while writing.
+ *
+ * - convertSdUnet / convertSdVae write one component's graph(s) into a folder;
+ * - writeSdPack assembles a complete pack (VAE + UNet + prompt embedding + manifest) for a latent
+ *   preset (GenDR or OSEDiff step coefficients);
+ * - addUnetToPack puts a UNet into an existing pack (e.g. one made by `convert sd-vae`).
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  PACK_FILES,
+  parsePackManifest,
+  type PackFileEntry,
+  type PackManifest,
+  type PackManifestInput,
+} from '../../workers/engine/latent/manifest.ts';
+import {
+  LATENT_PRESETS,
+  type LatentPreset,
+  type LatentPresetName,
+} from '../../workers/engine/latent/presets.ts';
+import { writeModelFile, type WriteModelOptions } from '../onnx/model-writer.ts';
+import { parseUnetConfig, type UnetConfig } from './architectures/sd-unet/config.ts';
+import { buildUnetGraph } from './architectures/sd-unet/graph.ts';
+import { planUnet, unetTensorSpecs } from './architectures/sd-unet/plan.ts';
+import type { GraphForm } from './architectures/sd-unet/sd-graph.ts';
+import { parseVaeConfig, type VaeConfig } from './architectures/sd-vae/config.ts';
+import {
+  buildVaeDecoderGraph,
+  buildVaeEncoderGraph,
+  checkVaeWeights,
+} from './architectures/sd-vae/graph.ts';
+import {
+  planVae,
+  vaeDecoderSpecs,
+  vaeEncoderSpecs,
+  vaeTensorSpecs,
+} from './architectures/sd-vae/plan.ts';
+import { withCurrentVaeNames } from './architectures/sd-vae/legacy.ts';
+import { EMBEDDINGS_FILE, randomEmbeddings } from './packs.ts';
+import { RandomWeightSource } from './random-weights.ts';
+import { openWeights, SafetensorsFileSource, type WeightSource } from './weight-source.ts';
+import type { Precision } from './weights.ts';
+
+export interface ComponentOptions {
+  precision: Precision;
+  /** Graph form: 'plain' ONNX ops, or 'fused' onnxruntime contrib ops (default 'plain'). */
+  form?: GraphForm;
+  /** External data for the .onnx (default 'auto': only past protobuf's 2 GB). */
+  externalData?: WriteModelOptions['externalData'];
+}
+
+/** Pack-relative path → size and sha256 of what was written. */
+export type PackFiles = Record<string, PackFileEntry>;
+
+export interface ConvertedComponent {
+  files: PackFiles;
+  parameters: number;
+  nodes: number;
+  seconds: number;
+}
+
+/** Where weights come from: a file or folder, or seeded random values. */
+export type WeightsInput = { path: string } | { random: true; seed: number };
+
+function writeGraph(
+  sd: ReturnType<typeof buildUnetGraph>,
+  outDir: string,
+  rel: string,
+  o: ComponentOptions,
+): PackFiles {
+  const written = writeModelFile(sd.g, path.join(outDir, rel), {
+    externalData: o.externalData,
+    producer: 'gendr-web builder (diffusers)',
+  });
+  const files: PackFiles = {};
+  for (const f of written.files) {
+    files[path.relative(outDir, f.path).split(path.sep).join('/')] = {
+      bytes: f.bytes,
+      sha256: f.sha256,
+    };
+  }
+  return files;
+}
+
+function openInput(
+  input: WeightsInput,
+  specs: () => ReturnType<typeof unetTensorSpecs>,
+): WeightSource {
+  return 'path' in input ? openWeights(input.path) : new RandomWeightSource(specs(), input.seed);
+}
+
+/** Writes `unet/model.onnx` (and `unet/model.onnx_data` when external) into `outDir`. */
+export function convertSdUnet(
+  weights: WeightsInput,
+  config: UnetConfig,
+  outDir: string,
+  o: ComponentOptions,
+): ConvertedComponent {
+  const start = performance.now();
+  const plan = planUnet(config);
+  const specs = unetTensorSpecs(plan);
+  const source = openInput(weights, () => specs);
+  try {
+    const sd = buildUnetGraph(plan, source, { precision: o.precision, form: o.form ?? 'plain' });
+    const files = writeGraph(sd, outDir, PACK_FILES.unet, o);
+    return {
+      files,
+      parameters: specs.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0),
+      nodes: sd.g.nodeCount,
+      seconds: (performance.now() - start) / 1000,
+    };
+  } finally {
+    source.close();
+  }
+}
+
+export interface ConvertedVae extends ConvertedComponent {
+  latentChannels: number;
+  downscaleFactor: number;
+}
+
+/**
+ * Writes `vae_encoder/model.onnx` and/or `vae_decoder/model.onnx`. A checkpoint with only the
+ * encoder.* or only the decoder.* half builds only that graph when `parts` says so.
+ */
+export function convertSdVae(
+  weights: WeightsInput,
+  config: VaeConfig,
+  outDir: string,
+  o: ComponentOptions & { parts?: 'both' | 'encoder' | 'decoder' },
+): ConvertedVae {
+  const start = performance.now();
+  const plan = planVae(config);
+  const parts = o.parts ?? 'both';
+  const source = withCurrentVaeNames(openInput(weights, () => vaeTensorSpecs(plan)));
+  try {
+    checkVaeWeights(plan, source, parts);
+    const opts = { precision: o.precision, form: o.form ?? 'plain' };
+    const files: PackFiles = {};
+    let nodes = 0;
+    let parameters = 0;
+    const count = (specs: ReturnType<typeof vaeEncoderSpecs>) =>
+      specs.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0);
+    if (parts !== 'decoder') {
+      const sd = buildVaeEncoderGraph(plan, source, opts);
+      Object.assign(files, writeGraph(sd, outDir, PACK_FILES.vaeEncoder, o));
+      nodes += sd.g.nodeCount;
+      parameters += count(vaeEncoderSpecs(plan));
+    }
+    if (parts !== 'encoder') {
+      const sd = buildVaeDecoderGraph(plan, source, opts);
+      Object.assign(files, writeGraph(sd, outDir, PACK_FILES.vaeDecoder, o));
+      nodes += sd.g.nodeCount;
+      parameters += count(vaeDecoderSpecs(plan));
+    }
+    return {
+      files,
+      parameters,
+      nodes,
+      seconds: (performance.now() - start) / 1000,
+      latentChannels: config.latentChannels,
+      downscaleFactor: plan.downscaleFactor,
+    };
+  } finally {
+    source.close();
+  }
+}
+
+function hashFile(file: string): PackFileEntry {
+  const bytes = fs.readFileSync(file);
+  return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Validates and writes manifest.json for the files already in `outDir`. */
+export function writeManifest(
+  outDir: string,
+  manifest: Omit<PackManifestInput, 'files'>,
+  files: PackFiles,
+): PackManifest {
+  const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+  const m = parsePackManifest({ ...manifest, files: sorted }, path.join(outDir, 'manifest.json'));
+  fs.writeFileSync(path.join(outDir, 'manifest.json'), `${JSON.stringify(m, null, 2)}\n`);
+  return m;
+}
+
+export interface EmbeddingInput {
+  /** A .safetensors with `prompt_embeds` (or a single tensor) and optionally `negative_prompt_embeds`. */
+  file?: string;
+  /** Seed for a random N(0, 1) embedding when no file is given. */
+  randomSeed?: number;
+  guidanceScale?: number;
+}
+
+/** Copies (or generates) the prompt embedding into the pack; returns the manifest's embeddings section. */
+function placeEmbedding(
+  outDir: string,
+  e: EmbeddingInput,
+  expect: { tokens?: number; width: number },
+  precision: Precision,
+  shape: [number, number, number],
+): { section: NonNullable<PackManifestInput['unet']>['embeddings']; entry: PackFileEntry } {
+  const dest = path.join(outDir, EMBEDDINGS_FILE);
+  if (!e.file) {
+    if (e.randomSeed === undefined) {
+      throw new Error(
+        'the UNet needs a prompt embedding: pass --embedding <file.safetensors> (or --random)',
+      );
+    }
+    const bytes = randomEmbeddings(shape, precision, e.randomSeed, false);
+    fs.writeFileSync(dest, bytes);
+    return {
+      section: { file: EMBEDDINGS_FILE, positive: 'prompt_embeds', shape: [...shape] },
+      entry: hashFile(dest),
+    };
+  }
+  const src = new SafetensorsFileSource(e.file);
+  try {
+    const names = src.list().map((t) => t.name);
+    const positive = names.includes('prompt_embeds')
+      ? 'prompt_embeds'
+      : names.length === 1
+        ? names[0]
+        : undefined;
+    if (!positive) {
+      throw new Error(`${e.file}: no 'prompt_embeds' tensor (it has ${names.join(', ')})`);
+    }
+    const dims = [...src.info(positive)!.shape];
+    if (dims.length !== 3 || dims[0] !== 1 || dims[2] !== expect.width) {
+      throw new Error(
+        `${e.file}: ${positive} is [${dims.join(', ')}]; the UNet takes [1, tokens, ${expect.width}]`,
+      );
+    }
+    const negative =
+      names.includes('negative_prompt_embeds') && e.guidanceScale !== undefined
+        ? 'negative_prompt_embeds'
+        : undefined;
+    fs.copyFileSync(e.file, dest);
+    return {
+      section: {
+        file: EMBEDDINGS_FILE,
+        positive,
+        ...(negative ? { negative, guidanceScale: e.guidanceScale } : {}),
+        shape: dims as [number, number, number],
+      },
+      entry: hashFile(dest),
+    };
+  } finally {
+    src.close();
+  }
+}
+
+function unetSection(
+  preset: LatentPreset,
+  embeddings: NonNullable<PackManifestInput['unet']>['embeddings'],
+  blocks: number,
+): NonNullable<PackManifestInput['unet']> {
+  return {
+    timestep: preset.timestep,
+    alpha: preset.alpha,
+    sigma: preset.sigma,
+    prediction: preset.prediction,
+    sizeMultiple: 2 ** (blocks - 1),
+    embeddings,
+  };
+}
+
+export interface SdPackOptions extends ComponentOptions {
+  preset: LatentPresetName;
+  unet: { weights: WeightsInput; config: UnetConfig };
+  vae: { weights: WeightsInput; config: VaeConfig };
+  embedding: EmbeddingInput;
+  out: string;
+  id?: string;
+  name?: string;
+  description?: string;
+  licence?: string;
+  source?: PackManifestInput['source'];
+  /** Called after each component is written. */
+  onProgress?: (what: string, c: ConvertedComponent) => void;
+}
+
+/**
+ * Checks that the UNet, the VAE and the latent preset agree on the latent space. (The embedding's
+ * width follows the UNet's cross_attention_dim, so small test UNets can use a preset too.)
+ */
+export function checkLatentAgreement(
+  preset: LatentPresetName,
+  unet: UnetConfig,
+  vae: VaeConfig,
+): void {
+  const p = LATENT_PRESETS[preset];
+  const problems: string[] = [];
+  if (unet.inChannels !== vae.latentChannels || unet.outChannels !== vae.latentChannels) {
+    problems.push(
+      `the UNet takes ${unet.inChannels} and returns ${unet.outChannels} channels but the VAE's latent has ${vae.latentChannels}`,
+    );
+  }
+  if (p.latentChannels !== vae.latentChannels) {
+    problems.push(
+      `preset ${preset} is for ${p.latentChannels} latent channels, the VAE has ${vae.latentChannels}`,
+    );
+  }
+  if (problems.length)
+    throw new Error(`the components do not fit together: ${problems.join('; ')}`);
+}
+
+/** Builds a complete pack: VAE encoder and decoder, UNet, prompt embedding, manifest. */
+export function writeSdPack(o: SdPackOptions): PackManifest {
+  const preset = LATENT_PRESETS[o.preset];
+  checkLatentAgreement(o.preset, o.unet.config, o.vae.config);
+  fs.mkdirSync(o.out, { recursive: true });
+  const vae = convertSdVae(o.vae.weights, o.vae.config, o.out, o);
+  o.onProgress?.('vae', vae);
+  const unet = convertSdUnet(o.unet.weights, o.unet.config, o.out, o);
+  o.onProgress?.('unet', unet);
+  const shape: [number, number, number] = [
+    1,
+    preset.embeddingShape[1],
+    o.unet.config.crossAttentionDim[0],
+  ];
+  const emb = placeEmbedding(o.out, o.embedding, { width: shape[2] }, o.precision, shape);
+  const random = 'random' in o.unet.weights || 'random' in o.vae.weights;
+  return writeManifest(
+    o.out,
+    {
+      format: 'gendr-pack',
+      version: 1,
+      id: o.id ?? `${o.preset}${random ? '-random' : ''}-${o.precision}`,
+      name:
+        o.name ??
+        `${o.preset === 'gendr' ? 'GenDR' : 'OSEDiff'}-architecture pack${random ? ' (random weights)' : ''} (${o.precision})`,
+      description: o.description ?? '',
+      licence:
+        o.licence ??
+        (random ? 'MIT (random weights generated by gendr-web)' : 'see the weights’ source'),
+      source: o.source ?? { notes: 'built with gendr-web pack from diffusers safetensors' },
+      precision: o.precision,
+      input: { scale: preset.scale, resample: preset.resample },
+      vae: {
+        latentChannels: vae.latentChannels,
+        downscaleFactor: vae.downscaleFactor,
+        imageRange: [-1, 1],
+        scalingFactor: o.vae.config.scalingFactor,
+        shiftFactor: o.vae.config.shiftFactor,
+        encoderOutput: 'latent_parameters',
+      },
+      unet: unetSection(preset, emb.section, o.unet.config.blockOutChannels.length),
+      tiling: { unet: { ...preset.tiling.unet } },
+    },
+    { ...vae.files, ...unet.files, [EMBEDDINGS_FILE]: emb.entry },
+  );
+}
+
+/** A VAE-only pack (encode, decode: no UNet) from an AutoencoderKL. */
+export function writeSdVaePack(
+  weights: WeightsInput,
+  config: VaeConfig,
+  out: string,
+  o: ComponentOptions & { id?: string; name?: string; scale?: number; licence?: string },
+): PackManifest {
+  const vae = convertSdVae(weights, config, out, o);
+  const random = 'random' in weights;
+  return writeManifest(
+    out,
+    {
+      format: 'gendr-pack',
+      version: 1,
+      id: o.id ?? `sd-vae${config.latentChannels}${random ? '-random' : ''}-${o.precision}`,
+      name: o.name ?? `AutoencoderKL, ${config.latentChannels} latent channels (${o.precision})`,
+      description: 'diffusers AutoencoderKL: bicubic upscale, encode, decode (no UNet).',
+      licence:
+        o.licence ??
+        (random ? 'MIT (random weights generated by gendr-web)' : 'see the weights’ source'),
+      source: { notes: 'converted with gendr-web convert sd-vae' },
+      precision: o.precision,
+      input: { scale: o.scale ?? 4, resample: 'bicubic-pil' },
+      vae: {
+        latentChannels: vae.latentChannels,
+        downscaleFactor: vae.downscaleFactor,
+        imageRange: [-1, 1],
+        scalingFactor: config.scalingFactor,
+        shiftFactor: config.shiftFactor,
+        encoderOutput: 'latent_parameters',
+      },
+    },
+    vae.files,
+  );
+}
+
+/**
+ * Adds (or replaces) the UNet of an existing pack folder: writes the graph, the embedding, and
+ * the manifest's unet section with the preset's step coefficients.
+ */
+export function addUnetToPack(
+  dir: string,
+  weights: WeightsInput,
+  config: UnetConfig,
+  o: ComponentOptions & { preset?: LatentPresetName; embedding: EmbeddingInput },
+): PackManifest {
+  const manifestFile = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifestFile)) {
+    throw new Error(
+      `${dir} is not a pack (no manifest.json): convert the VAE into it first (gendr-web convert sd-vae ... --out ${dir}), or build everything at once with gendr-web pack`,
+    );
+  }
+  const m = parsePackManifest(JSON.parse(fs.readFileSync(manifestFile, 'utf8')), manifestFile);
+  if (m.precision !== o.precision) {
+    throw new Error(`the pack is ${m.precision}; convert the UNet with --dtype ${m.precision}`);
+  }
+  const presetName = o.preset ?? (m.vae.latentChannels === 16 ? 'gendr' : 'osediff');
+  const preset = LATENT_PRESETS[presetName];
+  if (config.inChannels !== m.vae.latentChannels || config.outChannels !== m.vae.latentChannels) {
+    throw new Error(
+      `the UNet takes ${config.inChannels} and returns ${config.outChannels} channels but the pack's latent has ${m.vae.latentChannels}`,
+    );
+  }
+  const unet = convertSdUnet(weights, config, dir, o);
+  const shape: [number, number, number] = [
+    1,
+    preset.embeddingShape[1],
+    config.crossAttentionDim[0],
+  ];
+  const { files: oldFiles, unet: _old, ...rest } = m;
+  const files: PackFiles = Object.fromEntries(
+    Object.entries(oldFiles).filter(([p]) => !p.startsWith('unet/') && p !== EMBEDDINGS_FILE),
+  );
+  const emb = placeEmbedding(dir, o.embedding, { width: shape[2] }, o.precision, shape);
+  return writeManifest(
+    dir,
+    {
+      ...rest,
+      unet: unetSection(preset, emb.section, config.blockOutChannels.length),
+      tiling: { ...rest.tiling, unet: rest.tiling?.unet ?? { ...preset.tiling.unet } },
+    },
+    { ...files, ...unet.files, [EMBEDDINGS_FILE]: emb.entry },
+  );
+}
+
+/** Reads a diffusers config.json (UNet or VAE). */
+export function readConfigFile(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export function loadUnetConfig(file: string): UnetConfig {
+  return parseUnetConfig(readConfigFile(file), file);
+}
+
+export function loadVaeConfig(file: string): VaeConfig {
+  return parseVaeConfig(readConfigFile(file), file);
+}

@@ -1,0 +1,135 @@
+/**
+ * Tile sizes for the three stages of a pack run: explicit options, else the manifest's, else
+ * chosen from the device's limits (the largest tile whose biggest activation fits), else defaults.
+ */
+import type { PackManifest } from './manifest.ts';
+import type { TileSpec } from './tiling.ts';
+
+export interface LatentTiling {
+  /** Encoder tiles in image pixels (multiples of the VAE's downscale factor). */
+  encoder: TileSpec;
+  /** UNet tiles in latent pixels, blended with Gaussian weights of σ = sigma·tile. */
+  unet: TileSpec & { sigma: number };
+  /** Decoder tiles in latent pixels, feathered across the overlap. */
+  decoder: TileSpec;
+}
+
+export type LatentTilingOption = 'none' | { [K in keyof LatentTiling]?: Partial<LatentTiling[K]> };
+
+/** What the runtime can hold at once; the largest single buffer matters on WebGPU. */
+export interface DeviceLimits {
+  /** Largest tensor in bytes (WebGPU: maxStorageBufferBindingSize; WASM: a share of the 4 GiB heap). */
+  maxBufferBytes: number;
+}
+
+/** OSEDiff's UNet tiling, used for every pack that says nothing else. */
+export const DEFAULT_UNET_TILE = { tile: 96, overlap: 32, sigma: 0.1 };
+export const DEFAULT_ENCODER_TILE = { tile: 512, overlap: 64 };
+export const DEFAULT_DECODER_TILE = { tile: 64, overlap: 8 };
+const UNTILED = 1 << 20;
+
+/** Rough per-pixel sizes of the biggest activation when a pack does not state them (fp32). */
+const DEFAULT_MEMORY = {
+  /** e.g. 128 channels × 4 bytes at full resolution, ×2 for GroupNorm temporaries. */
+  encoderBytesPerPixel: 1024,
+  /** The decoder's full-resolution activations per latent pixel (8² pixels). */
+  decoderBytesPerLatentPixel: 64 * 1024,
+  /** Self-attention scores over latent tokens dominate an SD UNet: bytes per token pair (5 heads). */
+  unetBytesPerTokenPair: 20,
+};
+
+function roundDown(n: number, multiple: number): number {
+  return Math.max(multiple, Math.floor(n / multiple) * multiple);
+}
+
+function largestTile(
+  limit: number,
+  bytesAt: (tile: number) => number,
+  multiple: number,
+  cap: number,
+): number {
+  let t = roundDown(cap, multiple);
+  while (t > multiple && bytesAt(t) > limit) t -= multiple;
+  return t;
+}
+
+/** Tiles chosen from device limits. */
+export function autoTiling(m: PackManifest, limits: DeviceLimits): LatentTiling {
+  const f = m.vae.downscaleFactor;
+  const unetMultiple = m.unet?.sizeMultiple ?? 8;
+  const half = m.precision === 'fp16' ? 0.5 : 1;
+  const mem = m.memory ?? {};
+  const encBytes = (mem.encoderBytesPerPixel ?? DEFAULT_MEMORY.encoderBytesPerPixel) * half;
+  const decBytes =
+    (mem.decoderBytesPerLatentPixel ?? DEFAULT_MEMORY.decoderBytesPerLatentPixel) * half;
+  const unetPair = (mem.unetBytesPerTokenPair ?? DEFAULT_MEMORY.unetBytesPerTokenPair) * half;
+  const unetLinear = (mem.unetBytesPerLatentPixel ?? 4096) * half;
+  const encTile = largestTile(limits.maxBufferBytes, (t) => t * t * encBytes, 8 * f, 2048);
+  const decTile = largestTile(limits.maxBufferBytes, (t) => t * t * decBytes, 8, 256);
+  const unetTile = largestTile(
+    limits.maxBufferBytes,
+    (t) => Math.max(t ** 4 * unetPair, t * t * unetLinear),
+    unetMultiple,
+    DEFAULT_UNET_TILE.tile,
+  );
+  return {
+    encoder: { tile: encTile, overlap: Math.min(roundDown(encTile / 8, f), encTile - f) },
+    unet: {
+      tile: unetTile,
+      overlap: Math.min(roundDown(Math.round(unetTile / 3), unetMultiple), unetTile - unetMultiple),
+      sigma: DEFAULT_UNET_TILE.sigma,
+    },
+    decoder: { tile: decTile, overlap: Math.min(8, decTile - 1) },
+  };
+}
+
+/** Final tiling for a run, every size rounded to what the graphs accept. */
+export function resolveTiling(
+  m: PackManifest,
+  option: LatentTilingOption | undefined,
+  limits?: DeviceLimits,
+): LatentTiling {
+  const f = m.vae.downscaleFactor;
+  const unetMultiple = m.unet?.sizeMultiple ?? 8;
+  if (option === 'none') {
+    return {
+      encoder: { tile: UNTILED, overlap: 0 },
+      unet: { tile: UNTILED, overlap: 0, sigma: DEFAULT_UNET_TILE.sigma },
+      decoder: { tile: UNTILED, overlap: 0 },
+    };
+  }
+  const base: LatentTiling = limits
+    ? autoTiling(m, limits)
+    : {
+        encoder: { ...DEFAULT_ENCODER_TILE },
+        unet: { ...DEFAULT_UNET_TILE },
+        decoder: { ...DEFAULT_DECODER_TILE },
+      };
+  const fromManifest = m.tiling ?? {};
+  const pick = <K extends keyof LatentTiling>(k: K): LatentTiling[K] => ({
+    ...base[k],
+    ...fromManifest[k],
+    ...option?.[k],
+  });
+  const enc = pick('encoder');
+  const unet = pick('unet');
+  const dec = pick('decoder');
+  const encTile = roundDown(enc.tile, f);
+  const unetTile = roundDown(unet.tile, unetMultiple);
+  const tiling: LatentTiling = {
+    encoder: { tile: encTile, overlap: Math.min(Math.ceil(enc.overlap / f) * f, encTile - f) },
+    unet: {
+      tile: unetTile,
+      overlap: Math.min(
+        Math.ceil(unet.overlap / unetMultiple) * unetMultiple,
+        unetTile - unetMultiple,
+      ),
+      sigma: unet.sigma,
+    },
+    decoder: {
+      tile: Math.max(1, Math.round(dec.tile)),
+      overlap: Math.min(Math.round(dec.overlap), Math.max(0, dec.tile - 1)),
+    },
+  };
+  return tiling;
+}
