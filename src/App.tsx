@@ -2,11 +2,15 @@ import { useEffect } from 'react';
 import { BackendPicker } from './components/BackendPicker.tsx';
 import { EmptyState } from './components/EmptyState.tsx';
 import { ModelPicker } from './components/ModelPicker.tsx';
+import { BatchPanel } from './features/batch/components/BatchPanel.tsx';
+import { InputsPanel } from './features/inputs/components/InputsPanel.tsx';
+import { ModelManager } from './features/model-manager/ModelManager.tsx';
 import { RestoreButton } from './components/RestoreButton.tsx';
 import { RunStatus } from './components/RunStatus.tsx';
 import { SourcePicker } from './components/SourcePicker.tsx';
 import { Viewer } from './components/Viewer.tsx';
 import { useImageInput } from './hooks/use-image-input.ts';
+import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
 import { useAppStore } from './state/store.ts';
 
 export function App() {
@@ -32,15 +36,19 @@ export function App() {
       <main className="layout">
         <aside className="panel" aria-label="Settings">
           <SourcePicker />
+          <InputsPanel />
           <ModelPicker />
           <BackendPicker />
           <RestoreButton />
+          <ModelManager />
         </aside>
         <section className="stage" aria-label="Image">
           <RunStatus />
           {hasSource ? <Viewer /> : <EmptyState />}
+          <BatchPanel />
         </section>
       </main>
+      <UpdatePrompt />
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
           Drop to restore

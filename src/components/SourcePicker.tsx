@@ -1,4 +1,5 @@
 import { useId, useRef } from 'react';
+import { openFiles } from '../features/batch/intake.ts';
 import { useAppStore } from '../state/store.ts';
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
@@ -7,7 +8,6 @@ export function SourcePicker() {
   const source = useAppStore((s) => s.source);
   const sourceError = useAppStore((s) => s.sourceError);
   const sourceNote = useAppStore((s) => s.sourceNote);
-  const openFile = useAppStore((s) => s.openFile);
   const input = useRef<HTMLInputElement>(null);
   const hintId = useId();
 
@@ -18,13 +18,13 @@ export function SourcePicker() {
         ref={input}
         className="visually-hidden"
         type="file"
-        accept="image/*"
+        accept="image/*,.svg"
+        multiple
         data-testid="file-input"
         aria-label="Choose a photo"
         aria-describedby={hintId}
         onChange={(event) => {
-          const file = event.currentTarget.files?.[0];
-          if (file) void openFile(file, file.name);
+          openFiles([...(event.currentTarget.files ?? [])]);
           event.currentTarget.value = '';
         }}
       />
@@ -37,7 +37,8 @@ export function SourcePicker() {
         {source ? 'Open another photo…' : 'Open a photo…'}
       </button>
       <p id={hintId} className="hint">
-        or drop it anywhere, or paste it with {isMac ? '⌘' : 'Ctrl'}+V. It never leaves your device.
+        or drop it anywhere, or paste it with {isMac ? '⌘' : 'Ctrl'}+V. Several at once go into a
+        queue. Nothing leaves your device.
       </p>
       {source && (
         <p className="source-info" data-testid="source-info">

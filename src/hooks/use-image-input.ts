@@ -1,14 +1,13 @@
 /** Drop anywhere on the app, or paste (Ctrl/Cmd+V), to open an image. */
 import { useEffect, useState, type DragEvent } from 'react';
-import { firstImageFile } from '../lib/decode-image.ts';
-import { useAppStore } from '../state/store.ts';
+import { openFiles } from '../features/batch/intake.ts';
+import { allFiles, firstImageFile } from '../lib/decode-image.ts';
 
 function hasFiles(event: DragEvent): boolean {
   return [...event.dataTransfer.types].includes('Files');
 }
 
 export function useImageInput() {
-  const openFile = useAppStore((s) => s.openFile);
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
@@ -18,11 +17,15 @@ export function useImageInput() {
       const file = firstImageFile(event.clipboardData);
       if (!file) return;
       event.preventDefault();
-      void openFile(file, file.name && file.name !== 'image.png' ? file.name : 'pasted.png');
+      const named =
+        file.name && file.name !== 'image.png'
+          ? file
+          : new File([file], 'pasted.png', { type: file.type });
+      openFiles([named]);
     };
     window.addEventListener('paste', onPaste);
     return () => window.removeEventListener('paste', onPaste);
-  }, [openFile]);
+  }, []);
 
   return {
     dragging,
@@ -48,8 +51,7 @@ export function useImageInput() {
       onDrop: (event: DragEvent) => {
         event.preventDefault();
         setDragging(false);
-        const file = firstImageFile(event.dataTransfer);
-        if (file) void openFile(file, file.name || 'dropped.png');
+        openFiles(allFiles(event.dataTransfer));
       },
     },
   };

@@ -9,8 +9,17 @@ import type {
   RestoreStage,
   TileMessage,
 } from '../../workers/worker/protocol.ts';
-import { BITMAP_OPTIONS, decodeImage, ImageDecodeError } from '../lib/decode-image.ts';
-import { encodeCanvas, outputFileName, saveBlob, type OutputFormat } from '../lib/encode-image.ts';
+import { testFaultsFor } from '../features/faults/test-faults.ts';
+import { encodeResult } from '../features/inputs/encode-result.ts';
+import type { ImageMetadata } from '../features/inputs/metadata/image-metadata.ts';
+import type { Size } from '../features/inputs/size-check.ts';
+import {
+  BITMAP_OPTIONS,
+  decodeImage,
+  ImageDecodeError,
+  ImageTooLargeError,
+} from '../lib/decode-image.ts';
+import { outputFileName, saveBlob, type OutputFormat } from '../lib/encode-image.ts';
 import { fetchModelIndex, modelUrl, type BuiltinModelManifest } from '../lib/model-index.ts';
 import { restoreClient } from '../lib/restore-client.ts';
 import { outputSizeProblem } from './limits.ts';
@@ -22,6 +31,16 @@ export interface SourceImage {
   bitmap: ImageBitmap;
   /** The original at its own size (displayed scaled up, smoothly). */
   canvas: HTMLCanvasElement;
+  /** EXIF and ICC profile to carry over to the result (src/features/inputs). */
+  metadata?: ImageMetadata;
+}
+
+/** An image refused as too large for this device: the user may downscale it instead. */
+export interface SizeChoiceState {
+  file: Blob;
+  name: string;
+  message: string;
+  downscaleTo: Size | null;
 }
 
 export type RunPhase = RestoreStage | 'starting' | 'done' | 'cancelled' | 'failed';
@@ -71,6 +90,7 @@ export interface AppState {
   source: SourceImage | null;
   sourceError: string | null;
   sourceNote: string | null;
+  sizeChoice: SizeChoiceState | null;
   run: RunState | null;
   worker: WorkerStatus | null;
   format: OutputFormat;
@@ -83,7 +103,8 @@ export interface AppState {
   setBackend(backend: BackendPreference): void;
   setFormat(format: OutputFormat): void;
   setQuality(quality: number): void;
-  openFile(file: Blob, name: string): Promise<void>;
+  openFile(file: Blob, name: string, options?: { downscaleTo?: Size }): Promise<void>;
+  dismissSizeChoice(): void;
   restore(): Promise<void>;
   cancel(): void;
   download(): Promise<void>;
@@ -189,6 +210,7 @@ export const useAppStore = create<AppState>()((set, get) => {
           inputRange: model.inputRange,
           overlap: model.tileMargin,
           backend,
+          faults: testFaultsFor(source.name),
         },
         {
           stage: (stage, backendName) =>
@@ -232,6 +254,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     source: null,
     sourceError: null,
     sourceNote: null,
+    sizeChoice: null,
     run: null,
     worker: null,
     format: 'png',
@@ -269,18 +292,24 @@ export const useAppStore = create<AppState>()((set, get) => {
       set({ quality: Math.min(1, Math.max(0.05, quality)) });
     },
 
-    async openFile(file, name) {
+    async openFile(file, name, options = {}) {
       const seq = ++openSeq;
       let decoded;
       try {
-        decoded = await decodeImage(file, name);
+        const { models, modelId } = get();
+        const scale = models.find((m) => m.id === modelId)?.scale ?? 4;
+        decoded = await decodeImage(file, name, { scale, downscaleTo: options.downscaleTo });
       } catch (error) {
         if (seq !== openSeq) return;
         const message =
           error instanceof ImageDecodeError
             ? error.message
             : `“${name}” could not be opened: ${errorText(error)}`;
-        set({ sourceError: message, sourceNote: null });
+        const sizeChoice =
+          error instanceof ImageTooLargeError
+            ? { file, name, message, downscaleTo: error.downscaleTo }
+            : null;
+        set({ sourceError: sizeChoice ? null : message, sourceNote: null, sizeChoice });
         return;
       }
       if (seq !== openSeq) {
@@ -298,13 +327,19 @@ export const useAppStore = create<AppState>()((set, get) => {
           height: decoded.height,
           bitmap: decoded.bitmap,
           canvas,
+          metadata: decoded.metadata,
         },
         sourceError: null,
         sourceNote: decoded.note,
+        sizeChoice: null,
         run: null,
         downloadError: null,
       });
       await get().restore();
+    },
+
+    dismissSizeChoice() {
+      set({ sizeChoice: null });
     },
 
     async restore() {
@@ -339,7 +374,7 @@ export const useAppStore = create<AppState>()((set, get) => {
       if (!run || run.phase !== 'done' || !source) return;
       set({ downloading: true, downloadError: null });
       try {
-        const blob = await encodeCanvas(run.canvas, format, quality);
+        const blob = await encodeResult(run.canvas, format, quality, source.metadata);
         saveBlob(blob, outputFileName(source.name, run.scale, format));
       } catch (error) {
         set({ downloadError: `The download failed: ${errorText(error)}` });

@@ -3,6 +3,7 @@
  * carried by Comlink. Pixel buffers travel as transferables, never as copies.
  */
 import type { Rect } from '../engine/image.ts';
+import type { TestFaults } from './faults/test-faults.ts';
 
 /** What the user asked for in the backend setting. */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -31,6 +32,8 @@ export interface RestoreRequest {
   tileSize?: number;
   /** Context per tile side in input pixels: the model's tileMargin, for seam-free tiling. */
   overlap?: number;
+  /** TEST-ONLY: faults to inject (see workers/worker/faults/test-faults.ts). */
+  faults?: TestFaults;
 }
 
 export type RestoreStage = 'loading-runtime' | 'loading-model' | 'restoring';

@@ -7,8 +7,19 @@ import * as Comlink from 'comlink';
 import type { RgbaImage } from '../engine/image.ts';
 import type { EngineSession } from '../engine/session.ts';
 import { planFor, upscaleImage, type TileUpdate } from '../engine/upscale.ts';
-import { createOrtWebRuntime, WebGpuRunError, type OrtWebBackend } from '../runtime/ort-web.ts';
+import { createOrtWebRuntime, type OrtWebBackend } from '../runtime/ort-web.ts';
+import {
+  watchDevice,
+  withDeviceWatch,
+  type DeviceWatch,
+  type LosableDevice,
+} from './faults/device-loss.ts';
+import { withBufferLimit } from './faults/memory.ts';
+import { runWithRecovery } from './faults/recovery.ts';
+import { injectFaults } from './faults/test-faults.ts';
 import { planBackend, probeGpu } from './gpu-probe.ts';
+import { packIdOf } from './pack-store/pack-model-id.ts';
+import { restoreInstalledPack } from './pack-store/pack-restore.ts';
 import { loadOrt, threadsInUse, wasmThreadCount } from './ort-loader.ts';
 import { bitmapToRgba } from './pixels.ts';
 import type {
@@ -24,6 +35,9 @@ interface LoadedModel {
   key: string;
   session: EngineSession;
   runtime: ReturnType<typeof createOrtWebRuntime>;
+  /** The WebGPU device the session runs on, watched for loss (null on WASM). */
+  device: LosableDevice | null;
+  watch: DeviceWatch | null;
 }
 
 function namedError(name: string, message: string): Error {
@@ -113,6 +127,8 @@ export function createRestoreService(): RestoreApi {
   let loaded: LoadedModel | null = null;
   let modelBytes: { url: string; bytes: Uint8Array } | null = null;
   let running: AbortController | null = null;
+  /** Set when the WebGPU device was lost: ORT cannot make another in this worker. */
+  let webgpuLost = false;
 
   async function fetchModel(url: string, signal: AbortSignal): Promise<Uint8Array> {
     if (modelBytes?.url === url) return modelBytes.bytes;
@@ -149,8 +165,27 @@ export function createRestoreService(): RestoreApi {
     signal.throwIfAborted();
     const runtime = createOrtWebRuntime(ort, backend);
     const session = await runtime.createSession(bytes);
-    loaded = { key, session, runtime };
+    const device =
+      backend === 'webgpu'
+        ? (((await ort.env.webgpu.device) as unknown as LosableDevice | undefined) ?? null)
+        : null;
+    loaded = { key, session, runtime, device, watch: device ? watchDevice(device) : null };
     return loaded;
+  }
+
+  /**
+   * The model's session as the engine runs it: yielding after each tile, failing fast when the
+   * WebGPU device is lost or a tile would exceed its buffer limit, and with any test faults.
+   */
+  function runnableSession(model: LoadedModel, request: RestoreRequest): EngineSession {
+    const faults = request.faults;
+    let session = yielding(model.session);
+    if (model.watch) session = withDeviceWatch(session, model.watch);
+    const gpuLimit = model.device?.limits?.maxStorageBufferBindingSize ?? null;
+    session = faults?.bufferLimitBytes
+      ? withBufferLimit(session, request.scale, faults.bufferLimitBytes, 'forced test buffer limit')
+      : withBufferLimit(session, request.scale, gpuLimit, 'GPU buffer limit');
+    return injectFaults(session, faults, { device: model.device, crash: () => self.close() });
   }
 
   async function upscale(
@@ -162,7 +197,7 @@ export function createRestoreService(): RestoreApi {
   ): Promise<RgbaImage> {
     const tiling = { tileSize: request.tileSize, overlap: request.overlap };
     sink.progress(0, planFor(image.width, image.height, tiling).tiles.length);
-    return upscaleImage(yielding(model.session), model.runtime, image, {
+    return upscaleImage(runnableSession(model, request), model.runtime, image, {
       ...tiling,
       scale: request.scale,
       inputRange: request.inputRange,
@@ -183,9 +218,22 @@ export function createRestoreService(): RestoreApi {
     const started = performance.now();
     try {
       const image = bitmapToRgba(request.image);
+      // An installed model pack (`pack:<id>`, src/features/model-manager): the latent pipeline.
+      const packId = packIdOf(request.modelId);
+      if (packId !== null) {
+        const result = await restoreInstalledPack(packId, image, request.backend, sink, signal);
+        await sink.flush();
+        return { ...result, totalMs: performance.now() - started };
+      }
       const plan = await planBackend(request.backend);
       if (plan.notice) sink.notice(plan.notice);
       let backend: OrtWebBackend = plan.backend;
+      if (backend === 'webgpu' && webgpuLost) {
+        sink.notice(
+          'The GPU stopped working earlier, so WASM was used (reload to use WebGPU again).',
+        );
+        backend = 'wasm';
+      }
 
       let model: LoadedModel;
       try {
@@ -202,26 +250,43 @@ export function createRestoreService(): RestoreApi {
 
       sink.stage('restoring', backend);
       let runStart = performance.now();
-      let output: RgbaImage;
-      try {
-        output = await upscale(model, image, request, sink, signal);
-      } catch (error) {
-        if (!(error instanceof WebGpuRunError) || signal.aborted) throw error;
-        sink.notice(
-          `WebGPU reported errors while restoring (${firstLine(error)}), so WASM was used instead.`,
-        );
-        backend = 'wasm';
-        model = await load(backend, request, sink, signal);
-        sink.restart(backend);
-        sink.stage('restoring', backend);
-        runStart = performance.now();
-        output = await upscale(model, image, request, sink, signal);
-      }
+      const overlap = request.overlap;
+      // The tile size in effect (a tile is never larger than the image).
+      const firstPlan = planFor(image.width, image.height, {
+        tileSize: request.tileSize ?? request.faults?.tileSize,
+        overlap,
+      });
+      const recovered = await runWithRecovery({
+        backend,
+        tileSize: Math.max(firstPlan.tileWidth, firstPlan.tileHeight),
+        overlap: overlap ?? 0,
+        signal,
+        attempt: async (attemptBackend, tileSize) => {
+          if (attemptBackend !== backend || !model) {
+            model = await load(attemptBackend, request, sink, signal);
+            sink.stage('restoring', attemptBackend);
+            runStart = performance.now();
+          }
+          backend = attemptBackend;
+          return upscale(model, image, { ...request, tileSize }, sink, signal);
+        },
+        notice: sink.notice,
+        restart: (to) => {
+          sink.restart(to);
+          runStart = performance.now();
+        },
+        deviceLost: () => {
+          // A session on a lost device may never settle: drop it without waiting for it.
+          webgpuLost = true;
+          if (loaded?.device) loaded = null;
+        },
+      });
+      backend = recovered.backend;
       const finished = performance.now();
       await sink.flush();
       return {
-        width: output.width,
-        height: output.height,
+        width: recovered.output.width,
+        height: recovered.output.height,
         backend,
         threads: backend === 'wasm' ? await threadsInUse('wasm') : 1,
         runMs: finished - runStart,
