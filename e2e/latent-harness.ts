@@ -1,6 +1,7 @@
 /**
- * Browser side of e2e/latent-parity.spec.ts: runs model packs in the page with the app's own
- * onnxruntime-web loader and runtime adapter, through the engine's loadPack / runPack.
+ * Browser side of e2e/latent-parity.spec.ts and e2e/sd-pack-parity.spec.ts: runs model packs in
+ * the page with the app's own onnxruntime-web loader and runtime adapter, through the engine's
+ * loadPack / runPack (graph variants by backend, external data included).
  * Bundled by the spec with Vite (library mode) and served next to ORT's .mjs/.wasm files.
  */
 import { loadOrt } from '../workers/worker/ort-loader.ts';
@@ -15,6 +16,9 @@ import { loadPack, urlPackSource } from '../workers/engine/latent/pack-loader.ts
 import { runPack, type StageReport } from '../workers/engine/latent/pipeline.ts';
 import type { LatentTilingOption } from '../workers/engine/latent/tiling-plan.ts';
 import type { ColorFix } from '../workers/engine/latent/color-fix.ts';
+import type { GraphForm } from '../workers/engine/latent/manifest.ts';
+import type { CreateSessionOptions } from '../workers/engine/session.ts';
+import { runPackGraphs, type GraphInputs } from './latent-graph-runs.ts';
 
 export interface HarnessRun {
   backend: OrtWebBackend;
@@ -22,6 +26,15 @@ export interface HarnessRun {
   image: { width: number; height: number; data: number[] };
   tiling?: LatentTilingOption;
   colorFix?: ColorFix;
+  /** Graph form to load (default 'auto': the pack's variant for the backend). */
+  form?: GraphForm | 'auto';
+}
+
+export interface HarnessGraphRun {
+  backend: OrtWebBackend;
+  pack: string;
+  form?: GraphForm | 'auto';
+  inputs: GraphInputs;
 }
 
 async function adapterInfo(): Promise<{ shaderF16: boolean; description: string | null }> {
@@ -44,6 +57,7 @@ async function run(job: HarnessRun) {
   const runtime = createOrtWebRuntime(ort, job.backend);
   const pack = await loadPack(urlPackSource(new URL(job.pack, location.href).href), runtime, {
     shaderF16,
+    form: job.form,
   });
   try {
     let tiles = 0;
@@ -71,9 +85,58 @@ async function run(job: HarnessRun) {
       ms: performance.now() - start,
       stages,
       backend: runtime.backend,
+      form: pack.graphs.form,
+      graphs: pack.graphs,
     };
   } finally {
     await pack.release();
+  }
+}
+
+/** Each graph of the pack once, on the given inputs: raw float outputs. */
+async function graphs(job: HarnessGraphRun) {
+  const { shaderF16 } = await adapterInfo();
+  const ort = await loadOrt(job.backend);
+  const runtime = createOrtWebRuntime(ort, job.backend);
+  const pack = await loadPack(urlPackSource(new URL(job.pack, location.href).href), runtime, {
+    shaderF16,
+    form: job.form,
+  });
+  try {
+    const outputs = await runPackGraphs(pack, runtime, job.inputs);
+    return { ...outputs, form: pack.graphs.form, backend: runtime.backend };
+  } finally {
+    await pack.release();
+  }
+}
+
+export interface HarnessModelRun {
+  backend: OrtWebBackend;
+  /** URL of an .onnx file (relative to the page). */
+  model: string;
+  /** float32 inputs by name. */
+  feeds: Record<string, { data: number[]; dims: number[] }>;
+}
+
+/** One ONNX model run once on float32 inputs: every output as numbers (op-level checks). */
+async function runModel(job: HarnessModelRun) {
+  const ort = await loadOrt(job.backend);
+  const runtime = createOrtWebRuntime(ort, job.backend);
+  const res = await fetch(new URL(job.model, location.href));
+  const session = await runtime.createSession(new Uint8Array(await res.arrayBuffer()));
+  try {
+    const feeds = Object.fromEntries(
+      Object.entries(job.feeds).map(([name, f]) => [
+        name,
+        runtime.tensor('float32', Float32Array.from(f.data), f.dims),
+      ]),
+    );
+    const out = await session.run(feeds);
+    return Object.fromEntries(
+      Object.entries(out).map(([name, t]) => [name, Array.from(t.data as Float32Array)]),
+    );
+  } finally {
+    await session.release?.();
   }
 }
 
@@ -94,7 +157,10 @@ async function fp16Guard(pack: string) {
   const base = createOrtWebRuntime(ort, 'webgpu');
   const counting = {
     ...base,
-    createSession: (m: Uint8Array | string) => (sessions++, base.createSession(m)),
+    createSession: (m: Uint8Array | string, o?: CreateSessionOptions) => (
+      sessions++,
+      base.createSession(m, o)
+    ),
   };
   try {
     const loaded = await loadPack(urlPackSource(new URL(pack, location.href).href), counting, {
@@ -111,10 +177,12 @@ declare global {
   interface Window {
     latentHarness: {
       run: typeof run;
+      graphs: typeof graphs;
+      runModel: typeof runModel;
       fp16Guard: typeof fp16Guard;
       adapterInfo: typeof adapterInfo;
     };
   }
 }
 
-window.latentHarness = { run, fp16Guard, adapterInfo };
+window.latentHarness = { run, graphs, runModel, fp16Guard, adapterInfo };

@@ -65,9 +65,10 @@ function convert(
   weights: string,
   form: 'plain' | 'fused',
   precision: 'fp32' | 'fp16',
+  ioPrecision: 'fp32' | 'fp16' = 'fp32',
 ): string {
-  const out = path.join(dir, `${c.seed}-${form}-${precision}`);
-  convertSdUnet({ path: weights }, parseUnetConfig(c.json), out, { precision, form });
+  const out = path.join(dir, `${c.seed}-${form}-${precision}-io${ioPrecision}`);
+  convertSdUnet({ path: weights }, parseUnetConfig(c.json), out, { precision, form, ioPrecision });
   return path.join(out, 'unet', 'model.onnx');
 }
 
@@ -99,11 +100,27 @@ describe.each(CASES)('tiny UNet ($label)', (c) => {
     expect(err).toBeLessThan(1e-5);
   });
 
-  it('fp16 graph (run through onnxruntime CPU casts) stays within 1e-2 of the reference', async () => {
+  it('fp16 graph (run through onnxruntime CPU casts) stays within 1e-2 of the reference, with fp32 or fp16 I/O', async () => {
     const s = await session(convert(c, prepared.weights, 'plain', 'fp16'));
-    const err = relativeError(await runUnet(s, prepared.feeds, true), prepared.expected);
+    // Default: fp16 weights and arithmetic behind Casts, float32 in and out.
+    expect(s.inputMetadata.map((m) => (m.isTensor ? m.type : '?'))).toEqual([
+      'float32',
+      'int64',
+      'float32',
+    ]);
+    expect(s.outputMetadata[0]).toMatchObject({ type: 'float32' });
+    const fp32io = await runUnet(s, prepared.feeds);
+    const err = relativeError(fp32io, prepared.expected);
     console.log(`unet (${c.label}) plain fp16 vs reference: ${err.toExponential(2)}`);
     expect(err).toBeLessThan(1e-2);
+    const half = await session(convert(c, prepared.weights, 'plain', 'fp16', 'fp16'));
+    expect(half.inputMetadata[0]).toMatchObject({ type: 'float16' });
+    expect(half.outputMetadata[0]).toMatchObject({ type: 'float16' });
+    // The same fp16 computation: the I/O Casts round as the feeds' conversion does.
+    const fp16io = await runUnet(half, prepared.feeds);
+    const io = relativeError(fp16io, fp32io);
+    console.log(`unet (${c.label}) fp16 graph, fp16 vs fp32 I/O: ${io.toExponential(2)}`);
+    expect(io).toBeLessThan(1e-3);
   });
 });
 

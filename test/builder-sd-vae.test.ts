@@ -48,9 +48,15 @@ function convert(
   form: 'plain' | 'fused',
   precision: 'fp32' | 'fp16',
   parts: 'both' | 'encoder' | 'decoder' = 'both',
+  ioPrecision: 'fp32' | 'fp16' = 'fp32',
 ): string {
-  const out = path.join(dir, `${form}-${precision}-${parts}`);
-  convertSdVae({ path: weights }, parseVaeConfig(TINY_VAE), out, { precision, form, parts });
+  const out = path.join(dir, `${form}-${precision}-${parts}-io${ioPrecision}`);
+  convertSdVae({ path: weights }, parseVaeConfig(TINY_VAE), out, {
+    precision,
+    form,
+    parts,
+    ioPrecision,
+  });
   return out;
 }
 
@@ -93,29 +99,27 @@ describe('tiny AutoencoderKL vs the float64 reference', () => {
     expect(Math.max(e, d)).toBeLessThan(1e-5);
   });
 
-  it('fp16 graphs stay within 1e-2', async () => {
-    const out = convert('plain', 'fp16');
-    const enc = await runSingle(
-      await session(path.join(out, 'vae_encoder/model.onnx')),
-      'sample',
-      image,
-      [1, 3, 32, 32],
-      true,
-    );
-    const dec = await runSingle(
-      await session(path.join(out, 'vae_decoder/model.onnx')),
-      'latent_sample',
-      latent,
-      [1, 16, 8, 12],
-      true,
-    );
-    const e = relativeError(enc.data, moments);
-    const d = relativeError(dec.data, decoded);
-    console.log(
-      `vae plain fp16 vs reference: encoder ${e.toExponential(2)}, decoder ${d.toExponential(2)}`,
-    );
-    expect(Math.max(e, d)).toBeLessThan(1e-2);
-  });
+  it.each(['fp32', 'fp16'] as const)(
+    'fp16 graphs with %s inputs and outputs stay within 1e-2',
+    async (io) => {
+      const out = convert('plain', 'fp16', 'both', io);
+      const encoder = await session(path.join(out, 'vae_encoder/model.onnx'));
+      const decoder = await session(path.join(out, 'vae_decoder/model.onnx'));
+      const type = io === 'fp16' ? 'float16' : 'float32';
+      for (const s of [encoder, decoder]) {
+        expect(s.inputMetadata[0]).toMatchObject({ type });
+        expect(s.outputMetadata[0]).toMatchObject({ type });
+      }
+      const enc = await runSingle(encoder, 'sample', image, [1, 3, 32, 32]);
+      const dec = await runSingle(decoder, 'latent_sample', latent, [1, 16, 8, 12]);
+      const e = relativeError(enc.data, moments);
+      const d = relativeError(dec.data, decoded);
+      console.log(
+        `vae plain fp16 (${io} I/O) vs reference: encoder ${e.toExponential(2)}, decoder ${d.toExponential(2)}`,
+      );
+      expect(Math.max(e, d)).toBeLessThan(1e-2);
+    },
+  );
 
   it('reads legacy attention names (query, key, value, proj_attn; 1×1-conv shapes) like diffusers', async () => {
     const legacy = path.join(dir, 'legacy.safetensors');

@@ -66,12 +66,26 @@ describe('pack loading', () => {
     expect(problems).toMatch(/vae_decoder input latent_sample has size 16 on axis 1/);
   });
 
-  it('rejects a precision that does not match the graphs', async () => {
+  it('rejects float16 inputs and outputs in an fp32 pack', async () => {
+    const content = tinyGendrPack({ precision: 'fp16' });
+    content.manifest = { ...content.manifest, precision: 'fp32' };
+    const error = await load(content).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PackInterfaceError);
+    const problems = (error as PackInterfaceError).problems.join('\n');
+    expect(problems).toMatch(
+      /vae_encoder input sample is float16, the manifest's precision fp32 needs float32/,
+    );
+    expect(problems).toMatch(/unet output out_sample is float16/);
+  });
+
+  it('accepts float32 inputs and outputs in an fp16 pack, and feeds what each graph declares', async () => {
+    // Graphs with float32 I/O, labelled fp16 (as the SD builder's fp16 graphs are: Casts inside).
     const content = tinyGendrPack();
     content.manifest = { ...content.manifest, precision: 'fp16' };
-    await expect(load(content)).rejects.toThrow(
-      /vae_encoder input sample is float32, the manifest's precision fp16 needs float16/,
-    );
+    const pack = await load(content);
+    expect(pack.packInterface.encoder.type).toBe('float32');
+    expect(pack.packInterface.unet).toMatchObject({ type: 'float32', embeddingType: 'float32' });
+    await pack.release();
   });
 
   it('rejects an embedding shape the UNet does not take', async () => {

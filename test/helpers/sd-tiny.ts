@@ -3,7 +3,11 @@
  * 32, a few heads), deterministic inputs, and running a built graph on onnxruntime-node.
  */
 import * as ort from 'onnxruntime-node';
+import { parseUnetConfig } from '../../tools/builder/architectures/sd-unet/config.ts';
+import { parseVaeConfig } from '../../tools/builder/architectures/sd-vae/config.ts';
+import { writeSdPack, type SdPackOptions } from '../../tools/builder/sd-pack.ts';
 import { float32ToHalfArray, halfArrayToFloat32 } from '../../workers/engine/latent/float16.ts';
+import type { PackManifest } from '../../workers/engine/latent/manifest.ts';
 
 /** GenDR-shaped tiny UNet: 16 latent channels, linear projections, 2 resnets per block. */
 export const TINY_UNET = {
@@ -86,8 +90,17 @@ export async function session(model: Uint8Array | string): Promise<ort.Inference
     : ort.InferenceSession.create(model, { intraOpNumThreads: 2 });
 }
 
-function floats(values: Float32Array, fp16: boolean): Float32Array | Uint16Array {
-  return fp16 ? float32ToHalfArray(values) : values;
+/** The float type the session declares for `input` (fp16 graphs may take float32 or float16). */
+export function declaredType(s: ort.InferenceSession, input: string): 'float32' | 'float16' {
+  const m = s.inputMetadata.find((x) => x.name === input);
+  return m?.isTensor && m.type === 'float16' ? 'float16' : 'float32';
+}
+
+/** `values` as a tensor of the type `s` declares for `input`. */
+function floatFeed(s: ort.InferenceSession, input: string, values: Float32Array, dims: number[]) {
+  return declaredType(s, input) === 'float16'
+    ? new ort.Tensor('float16', float32ToHalfArray(values), dims)
+    : new ort.Tensor('float32', values, dims);
 }
 
 function toFloat32(t: ort.Tensor): Float32Array {
@@ -96,31 +109,41 @@ function toFloat32(t: ort.Tensor): Float32Array {
     : halfArrayToFloat32(t.data as Uint16Array);
 }
 
-export async function runUnet(
-  s: ort.InferenceSession,
-  f: UnetFeeds,
-  fp16 = false,
-): Promise<Float32Array> {
-  const type = fp16 ? 'float16' : 'float32';
+/** Runs a UNet graph, feeding floats in the types it declares (float32 or float16). */
+export async function runUnet(s: ort.InferenceSession, f: UnetFeeds): Promise<Float32Array> {
   const out = await s.run({
-    sample: new ort.Tensor(type, floats(f.sample, fp16), f.sampleDims),
+    sample: floatFeed(s, 'sample', f.sample, f.sampleDims),
     timestep: new ort.Tensor('int64', BigInt64Array.of(BigInt(f.timestep)), [1]),
-    encoder_hidden_states: new ort.Tensor(type, floats(f.context, fp16), f.contextDims),
+    encoder_hidden_states: floatFeed(s, 'encoder_hidden_states', f.context, f.contextDims),
   });
   return toFloat32(out.out_sample);
 }
 
-/** Runs a single-input graph (the VAE halves). */
+/** Runs a single-input graph (the VAE halves), feeding the declared float type. */
 export async function runSingle(
   s: ort.InferenceSession,
   input: string,
   values: Float32Array,
   dims: number[],
-  fp16 = false,
 ): Promise<{ data: Float32Array; dims: readonly number[] }> {
-  const out = await s.run({
-    [input]: new ort.Tensor(fp16 ? 'float16' : 'float32', floats(values, fp16), dims),
-  });
+  const out = await s.run({ [input]: floatFeed(s, input, values, dims) });
   const t = out[s.outputNames[0]];
   return { data: toFloat32(t), dims: t.dims };
+}
+
+/** A complete tiny GenDR-preset SD pack (TINY_UNET + TINY_VAE, seeded random weights). */
+export function writeTinySdPack(
+  out: string,
+  o: Partial<Omit<SdPackOptions, 'unet' | 'vae' | 'out'>> & { seed?: number } = {},
+): PackManifest {
+  const seed = o.seed ?? 1;
+  return writeSdPack({
+    precision: 'fp32',
+    preset: 'gendr',
+    embedding: { randomSeed: seed + 100 },
+    ...o,
+    unet: { weights: { random: true, seed }, config: parseUnetConfig(TINY_UNET) },
+    vae: { weights: { random: true, seed: seed + 1 }, config: parseVaeConfig(TINY_VAE) },
+    out,
+  });
 }

@@ -3,11 +3,17 @@
  * Stable Diffusion export of a GenDR or OSEDiff checkpoint with its LoRA merged) plus a prompt
  * embedding into a pack: checks the graphs against a manifest made from a preset on
  * onnxruntime-node, then writes manifest.json (with sizes and sha256) and the embedding file.
+ * Graphs are hashed as streams and never rewritten; weights in ONNX external data (past 2 GB)
+ * are listed with their graph.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   PACK_FILES,
+  parsePackManifest,
+  type PackFileEntry,
   type PackManifest,
   type PackManifestInput,
 } from '../../workers/engine/latent/manifest.ts';
@@ -15,8 +21,8 @@ import { checkPackInterface } from '../../workers/engine/latent/pack-interface.t
 import { readPackEmbeddings } from '../../workers/engine/latent/pack-loader.ts';
 import { LATENT_PRESETS, type LatentPresetName } from '../../workers/engine/latent/presets.ts';
 import { parseSafetensors } from '../../workers/engine/latent/safetensors.ts';
+import { ONNX_BFLOAT16, ONNX_FLOAT16, scanOnnxWeights } from '../onnx/model-scan.ts';
 import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
-import { manifestFor, writePack } from './pack-dir.ts';
 import { EMBEDDINGS_FILE } from './packs.ts';
 
 export interface ConvertOnnxOptions {
@@ -34,25 +40,49 @@ export interface ConvertOnnxOptions {
   sourceUrl?: string;
 }
 
+/** Size and sha256 of a file, read as a stream. */
+async function hashFile(file: string): Promise<PackFileEntry> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 22 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).byteLength;
+  }
+  return { bytes, sha256: hash.digest('hex') };
+}
+
 export async function convertOnnx(o: ConvertOnnxOptions): Promise<PackManifest> {
   const preset = LATENT_PRESETS[o.preset];
-  const files: Record<string, Uint8Array> = {};
+  const files: Record<string, PackFileEntry> = {};
+  let fp16Weights = false;
   for (const rel of [PACK_FILES.vaeEncoder, PACK_FILES.unet, PACK_FILES.vaeDecoder]) {
     const file = path.join(o.dir, rel);
     if (!(await stat(file).catch(() => null))) throw new Error(`${file} is missing`);
-    if (await stat(`${file}_data`).catch(() => null)) {
-      throw new Error(
-        `${file} keeps its weights in external data (${rel}_data); export in fp16 or merge it into one file`,
-      );
+    const scan = scanOnnxWeights(file);
+    fp16Weights ||=
+      scan.initializerTypes.has(ONNX_FLOAT16) || scan.initializerTypes.has(ONNX_BFLOAT16);
+    const folder = path.posix.dirname(rel);
+    const data = scan.externalData.map((loc) => path.posix.normalize(`${folder}/${loc}`));
+    for (const d of data) {
+      if (!d.startsWith(`${folder}/`))
+        throw new Error(`${file}: its external data ${d} is outside the graph's folder`);
+      if (!(await stat(path.join(o.dir, d)).catch(() => null)))
+        throw new Error(`${file} keeps weights in ${d}, which is missing`);
+      files[d] = await hashFile(path.join(o.dir, d));
     }
-    files[rel] = new Uint8Array(await readFile(file));
+    const entry = await hashFile(file);
+    files[rel] = data.length ? { ...entry, externalData: data } : entry;
   }
   const embBytes = new Uint8Array(await readFile(o.embeddings));
   const positive = o.positive ?? 'prompt_embeds';
   const emb = parseSafetensors(embBytes, o.embeddings).tensors.get(positive);
   if (!emb) throw new Error(`${o.embeddings}: no tensor '${positive}'`);
-  const precision = emb.dtype === 'F16' ? 'fp16' : 'fp32';
-  files[EMBEDDINGS_FILE] = embBytes;
+  // fp16 arithmetic anywhere (fp16 weights, even behind float32 inputs) makes an fp16 pack.
+  const precision = fp16Weights || emb.dtype === 'F16' ? 'fp16' : 'fp32';
+  files[EMBEDDINGS_FILE] = {
+    bytes: embBytes.byteLength,
+    sha256: createHash('sha256').update(embBytes).digest('hex'),
+  };
   const manifest: Omit<PackManifestInput, 'files'> = {
     format: 'gendr-pack',
     version: 1,
@@ -85,13 +115,15 @@ export async function convertOnnx(o: ConvertOnnxOptions): Promise<PackManifest> 
     },
     tiling: { unet: { ...preset.tiling.unet } },
   };
+  const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+  const checked = parsePackManifest({ ...manifest, files: sorted }, 'generated manifest');
   // Prove the graphs fit the manifest (names, dtypes, channels, embedding shape) before writing it.
-  const checked = manifestFor({ manifest, files });
+  // Loaded by path, onnxruntime finds external data beside each graph itself.
   const runtime = createOrtNodeRuntime({ intraOpNumThreads: 1 });
   const sessions = {
-    vaeEncoder: await runtime.createSession(files[PACK_FILES.vaeEncoder]),
-    unet: await runtime.createSession(files[PACK_FILES.unet]),
-    vaeDecoder: await runtime.createSession(files[PACK_FILES.vaeDecoder]),
+    vaeEncoder: await runtime.createSession(path.join(o.dir, PACK_FILES.vaeEncoder)),
+    unet: await runtime.createSession(path.join(o.dir, PACK_FILES.unet)),
+    vaeDecoder: await runtime.createSession(path.join(o.dir, PACK_FILES.vaeDecoder)),
   };
   try {
     checkPackInterface(sessions, checked);
@@ -99,6 +131,8 @@ export async function convertOnnx(o: ConvertOnnxOptions): Promise<PackManifest> 
   } finally {
     await Promise.all(Object.values(sessions).map((x) => x.release?.()));
   }
-  const written = await writePack(o.dir, { manifest, files });
-  return written;
+  const embDest = path.join(o.dir, EMBEDDINGS_FILE);
+  if (path.resolve(o.embeddings) !== path.resolve(embDest)) fs.writeFileSync(embDest, embBytes);
+  fs.writeFileSync(path.join(o.dir, 'manifest.json'), `${JSON.stringify(checked, null, 2)}\n`);
+  return checked;
 }

@@ -62,18 +62,29 @@ async function runStep(step: Step): Promise<Record<string, unknown>> {
     intraOpNumThreads: os.availableParallelism(),
   });
   const createSeconds = (performance.now() - t0) / 1000;
-  const type = dtype === 'fp16' ? 'float16' : 'float32';
-  const cast = (v: Float32Array) => (dtype === 'fp16' ? float32ToHalfArray(v) : v);
+  // fp16 graphs take and return float32 by default (Casts inside), or float16 (--io-dtype fp16).
+  const declared = (name: string) => {
+    const m = session.inputMetadata.find((x) => x.name === name);
+    return m?.isTensor ? m.type : 'float32';
+  };
+  const input = (name: string, values: Float32Array, dims: number[]) =>
+    declared(name) === 'float16'
+      ? new ort.Tensor('float16', float32ToHalfArray(values), dims)
+      : new ort.Tensor('float32', values, dims);
   const t1 = performance.now();
   const result = await session.run({
-    sample: new ort.Tensor(type, cast(signal(16 * size * size, 0.37, 1)), [1, 16, size, size]),
+    sample: input('sample', signal(16 * size * size, 0.37, 1), [1, 16, size, size]),
     timestep: new ort.Tensor('int64', BigInt64Array.of(500n), [1]),
-    encoder_hidden_states: new ort.Tensor(type, cast(signal(77 * 1024, 0.11, 1)), [1, 77, 1024]),
+    encoder_hidden_states: input(
+      'encoder_hidden_states',
+      signal(77 * 1024, 0.11, 1),
+      [1, 77, 1024],
+    ),
   });
   const runSeconds = (performance.now() - t1) / 1000;
   const o = result.out_sample;
   const data =
-    dtype === 'fp16' ? halfArrayToFloat32(o.data as Uint16Array) : (o.data as Float32Array);
+    o.type === 'float16' ? halfArrayToFloat32(o.data as Uint16Array) : (o.data as Float32Array);
   let finite = 0;
   let sum = 0;
   let sq = 0;

@@ -16,6 +16,8 @@ import { PackFileError, type PackSource } from '../../workers/engine/latent/pack
 export interface PackContent {
   manifest: Omit<PackManifestInput, 'files'>;
   files: Record<string, Uint8Array>;
+  /** Graph path → its ONNX external-data files (pack paths), for graphs that have them. */
+  externalData?: Record<string, string[]>;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
@@ -27,7 +29,11 @@ export function manifestFor(content: PackContent): PackManifest {
   const files = Object.fromEntries(
     Object.entries(content.files)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([p, bytes]) => [p, { bytes: bytes.byteLength, sha256: sha256Hex(bytes) }]),
+      .map(([p, bytes]) => {
+        const entry = { bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
+        const data = content.externalData?.[p];
+        return [p, data?.length ? { ...entry, externalData: data } : entry];
+      }),
   );
   return parsePackManifest({ ...content.manifest, files }, 'generated manifest');
 }
@@ -71,7 +77,11 @@ export async function readPackDir(dir: string): Promise<PackContent> {
   ) as PackManifestInput;
   const m = parsePackManifest(raw, path.join(dir, 'manifest.json'));
   const files: Record<string, Uint8Array> = {};
-  for (const rel of Object.keys(m.files)) files[rel] = await source.read(rel);
+  const externalData: Record<string, string[]> = {};
+  for (const [rel, entry] of Object.entries(m.files)) {
+    files[rel] = await source.read(rel);
+    if (entry.externalData) externalData[rel] = entry.externalData;
+  }
   const { files: _files, ...rest } = m;
-  return { manifest: rest, files };
+  return { manifest: rest, files, externalData };
 }

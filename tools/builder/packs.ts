@@ -147,8 +147,12 @@ export function withTestUnet(pack: PackContent, o: TestUnetOptions): PackContent
         },
       },
     },
+    // A previous UNet's files (and external-data listing) give way to the generated one.
+    externalData: Object.fromEntries(
+      Object.entries(pack.externalData ?? {}).filter(([p]) => p !== PACK_FILES.unet),
+    ),
     files: {
-      ...pack.files,
+      ...Object.fromEntries(Object.entries(pack.files).filter(([p]) => !p.startsWith('unet/'))),
       [PACK_FILES.unet]: unet.model,
       [EMBEDDINGS_FILE]: randomEmbeddings(
         preset.embeddingShape,

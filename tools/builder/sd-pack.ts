@@ -14,6 +14,7 @@ import path from 'node:path';
 import {
   PACK_FILES,
   parsePackManifest,
+  type PackRuntimeBackend,
   type PackFileEntry,
   type PackManifest,
   type PackManifestInput,
@@ -27,7 +28,7 @@ import { writeModelFile, type WriteModelOptions } from '../onnx/model-writer.ts'
 import { parseUnetConfig, type UnetConfig } from './architectures/sd-unet/config.ts';
 import { buildUnetGraph } from './architectures/sd-unet/graph.ts';
 import { planUnet, unetTensorSpecs } from './architectures/sd-unet/plan.ts';
-import type { GraphForm } from './architectures/sd-unet/sd-graph.ts';
+import type { GraphForm, SdBuildOptions } from './architectures/sd-unet/sd-graph.ts';
 import { parseVaeConfig, type VaeConfig } from './architectures/sd-vae/config.ts';
 import {
   buildVaeDecoderGraph,
@@ -48,10 +49,65 @@ import type { Precision } from './weights.ts';
 
 export interface ComponentOptions {
   precision: Precision;
+  /**
+   * Float type of the graphs' inputs and outputs (default fp32: an fp16 graph then casts at its
+   * boundaries). fp16 I/O needs fp16 graphs.
+   */
+  ioPrecision?: Precision;
   /** Graph form: 'plain' ONNX ops, or 'fused' onnxruntime contrib ops (default 'plain'). */
   form?: GraphForm;
   /** External data for the .onnx (default 'auto': only past protobuf's 2 GB). */
   externalData?: WriteModelOptions['externalData'];
+  /** Sub-folder of the pack the graphs go in (a variant's, e.g. 'fused'); default the root. */
+  folder?: string;
+}
+
+/** A pack's graph forms: one, or 'both' (plain at the standard paths, fused as a variant). */
+export type PackForm = GraphForm | 'both';
+
+/** Where the fused variant of a 'both' pack lives, and the backends that load it by default. */
+export const FUSED_VARIANT = {
+  folder: 'fused',
+  /**
+   * Only onnxruntime-node's CPU backend, where the fused form is correct and faster
+   * (docs/sd-builder.md). WASM keeps the plain graphs: its MultiHeadAttention kernel overflows at
+   * 4096 tokens and the fused form is not faster there. WebGPU too, for now: onnxruntime-web
+   * 1.30's WebGPU MultiHeadAttention returns wrong values from 32 query tokens on (measured on
+   * Chromium's SwiftShader adapter, e2e/sd-pack-parity.spec.ts); pass `fusedBackends` (CLI
+   * `--fused-backends`) to route WebGPU to the fused graphs once that is verified on a GPU.
+   */
+  backends: ['cpu'] as PackRuntimeBackend[],
+};
+
+/** The manifest's `graphs` section for a pack built in `form` (with or without a UNet). */
+export function graphsSection(
+  form: PackForm,
+  withUnet: boolean,
+  fusedBackends: readonly PackRuntimeBackend[] = FUSED_VARIANT.backends,
+): PackManifestInput['graphs'] {
+  if (form !== 'both') return { form, variants: [] };
+  if (fusedBackends.length === 0) throw new Error('the fused variant needs at least one backend');
+  const graphs = [
+    PACK_FILES.vaeEncoder,
+    ...(withUnet ? [PACK_FILES.unet] : []),
+    PACK_FILES.vaeDecoder,
+  ];
+  return {
+    form: 'plain',
+    variants: [
+      {
+        form: 'fused',
+        backends: [...fusedBackends],
+        files: Object.fromEntries(graphs.map((g) => [g, `${FUSED_VARIANT.folder}/${g}`])),
+      },
+    ],
+  };
+}
+
+/** The forms to build for `form`, each with its folder. */
+function formsOf(form: PackForm | undefined): { form: GraphForm; folder?: string }[] {
+  if (form === 'both') return [{ form: 'plain' }, { form: 'fused', folder: FUSED_VARIANT.folder }];
+  return [{ form: form ?? 'plain' }];
 }
 
 /** Pack-relative path → size and sha256 of what was written. */
@@ -70,21 +126,28 @@ export type WeightsInput = { path: string } | { random: true; seed: number };
 function writeGraph(
   sd: ReturnType<typeof buildUnetGraph>,
   outDir: string,
-  rel: string,
+  graph: string,
   o: ComponentOptions,
 ): PackFiles {
+  const rel = o.folder ? `${o.folder}/${graph}` : graph;
   const written = writeModelFile(sd.g, path.join(outDir, rel), {
     externalData: o.externalData,
     producer: 'gendr-web builder (diffusers)',
   });
   const files: PackFiles = {};
-  for (const f of written.files) {
-    files[path.relative(outDir, f.path).split(path.sep).join('/')] = {
-      bytes: f.bytes,
-      sha256: f.sha256,
-    };
-  }
+  const [model, ...data] = written.files.map((f) => ({
+    rel: path.relative(outDir, f.path).split(path.sep).join('/'),
+    entry: { bytes: f.bytes, sha256: f.sha256 },
+  }));
+  files[model.rel] = data.length
+    ? { ...model.entry, externalData: data.map((d) => d.rel) }
+    : model.entry;
+  for (const d of data) files[d.rel] = d.entry;
   return files;
+}
+
+function buildOptions(o: ComponentOptions): SdBuildOptions {
+  return { precision: o.precision, form: o.form ?? 'plain', ioPrecision: o.ioPrecision };
 }
 
 function openInput(
@@ -106,7 +169,7 @@ export function convertSdUnet(
   const specs = unetTensorSpecs(plan);
   const source = openInput(weights, () => specs);
   try {
-    const sd = buildUnetGraph(plan, source, { precision: o.precision, form: o.form ?? 'plain' });
+    const sd = buildUnetGraph(plan, source, buildOptions(o));
     const files = writeGraph(sd, outDir, PACK_FILES.unet, o);
     return {
       files,
@@ -140,7 +203,7 @@ export function convertSdVae(
   const source = withCurrentVaeNames(openInput(weights, () => vaeTensorSpecs(plan)));
   try {
     checkVaeWeights(plan, source, parts);
-    const opts = { precision: o.precision, form: o.form ?? 'plain' };
+    const opts = buildOptions(o);
     const files: PackFiles = {};
     let nodes = 0;
     let parameters = 0;
@@ -269,7 +332,11 @@ function unetSection(
   };
 }
 
-export interface SdPackOptions extends ComponentOptions {
+export interface SdPackOptions extends Omit<ComponentOptions, 'form' | 'folder'> {
+  /** 'plain' (default), 'fused', or 'both' (plain graphs, and fused ones as a variant). */
+  form?: PackForm;
+  /** With form 'both': the backends that load the fused variant (default FUSED_VARIANT.backends). */
+  fusedBackends?: PackRuntimeBackend[];
   preset: LatentPresetName;
   unet: { weights: WeightsInput; config: UnetConfig };
   vae: { weights: WeightsInput; config: VaeConfig };
@@ -314,10 +381,19 @@ export function writeSdPack(o: SdPackOptions): PackManifest {
   const preset = LATENT_PRESETS[o.preset];
   checkLatentAgreement(o.preset, o.unet.config, o.vae.config);
   fs.mkdirSync(o.out, { recursive: true });
-  const vae = convertSdVae(o.vae.weights, o.vae.config, o.out, o);
-  o.onProgress?.('vae', vae);
-  const unet = convertSdUnet(o.unet.weights, o.unet.config, o.out, o);
-  o.onProgress?.('unet', unet);
+  let vae: ConvertedVae | undefined;
+  const graphFiles: PackFiles = {};
+  for (const f of formsOf(o.form)) {
+    const c = { ...o, ...f };
+    const label = f.folder ? ` (${f.form})` : '';
+    const v = convertSdVae(o.vae.weights, o.vae.config, o.out, c);
+    o.onProgress?.(`vae${label}`, v);
+    const unet = convertSdUnet(o.unet.weights, o.unet.config, o.out, c);
+    o.onProgress?.(`unet${label}`, unet);
+    vae ??= v;
+    Object.assign(graphFiles, v.files, unet.files);
+  }
+  if (!vae) throw new Error('no graph form to build');
   const shape: [number, number, number] = [
     1,
     preset.embeddingShape[1],
@@ -351,8 +427,9 @@ export function writeSdPack(o: SdPackOptions): PackManifest {
       },
       unet: unetSection(preset, emb.section, o.unet.config.blockOutChannels.length),
       tiling: { unet: { ...preset.tiling.unet } },
+      graphs: graphsSection(o.form ?? 'plain', true, o.fusedBackends),
     },
-    { ...vae.files, ...unet.files, [EMBEDDINGS_FILE]: emb.entry },
+    { ...graphFiles, [EMBEDDINGS_FILE]: emb.entry },
   );
 }
 
@@ -361,9 +438,18 @@ export function writeSdVaePack(
   weights: WeightsInput,
   config: VaeConfig,
   out: string,
-  o: ComponentOptions & { id?: string; name?: string; scale?: number; licence?: string },
+  o: Omit<ComponentOptions, 'form' | 'folder'> & {
+    form?: PackForm;
+    fusedBackends?: PackRuntimeBackend[];
+    id?: string;
+    name?: string;
+    scale?: number;
+    licence?: string;
+  },
 ): PackManifest {
-  const vae = convertSdVae(weights, config, out, o);
+  const converted = formsOf(o.form).map((f) => convertSdVae(weights, config, out, { ...o, ...f }));
+  const vae = converted[0];
+  const files: PackFiles = Object.assign({}, ...converted.map((c) => c.files));
   const random = 'random' in weights;
   return writeManifest(
     out,
@@ -387,8 +473,9 @@ export function writeSdVaePack(
         shiftFactor: config.shiftFactor,
         encoderOutput: 'latent_parameters',
       },
+      graphs: graphsSection(o.form ?? 'plain', false, o.fusedBackends),
     },
-    vae.files,
+    files,
   );
 }
 
@@ -400,7 +487,12 @@ export function addUnetToPack(
   dir: string,
   weights: WeightsInput,
   config: UnetConfig,
-  o: ComponentOptions & { preset?: LatentPresetName; embedding: EmbeddingInput },
+  o: Omit<ComponentOptions, 'form' | 'folder'> & {
+    /** Must match the pack's forms when given; by default the UNet follows them. */
+    form?: PackForm;
+    preset?: LatentPresetName;
+    embedding: EmbeddingInput;
+  },
 ): PackManifest {
   const manifestFile = path.join(dir, 'manifest.json');
   if (!fs.existsSync(manifestFile)) {
@@ -419,15 +511,35 @@ export function addUnetToPack(
       `the UNet takes ${config.inChannels} and returns ${config.outChannels} channels but the pack's latent has ${m.vae.latentChannels}`,
     );
   }
-  const unet = convertSdUnet(weights, config, dir, o);
+  // The UNet joins the pack's graph forms: the standard one, plus each variant's in its folder.
+  const standardForm = m.graphs?.form ?? 'plain';
+  const variants = m.graphs?.variants ?? [];
+  const packForm: PackForm =
+    variants.length === 1 && standardForm === 'plain' && variants[0].form === 'fused'
+      ? 'both'
+      : standardForm;
+  if (o.form !== undefined && o.form !== packForm) {
+    throw new Error(
+      `the pack's graphs are ${packForm === 'both' ? 'plain, with a fused variant' : packForm}; build its UNet the same way (--form ${packForm}, or leave --form out)`,
+    );
+  }
+  if (variants.length > 0 && packForm !== 'both') {
+    throw new Error('the pack has graph variants this command does not know how to extend');
+  }
+  const unetFiles: PackFiles = {};
+  for (const f of formsOf(packForm)) {
+    Object.assign(unetFiles, convertSdUnet(weights, config, dir, { ...o, ...f }).files);
+  }
   const shape: [number, number, number] = [
     1,
     preset.embeddingShape[1],
     config.crossAttentionDim[0],
   ];
-  const { files: oldFiles, unet: _old, ...rest } = m;
+  const { files: oldFiles, unet: _old, graphs: _graphs, ...rest } = m;
+  const isUnetFile = (p: string) =>
+    p.startsWith('unet/') || (packForm === 'both' && p.startsWith(`${FUSED_VARIANT.folder}/unet/`));
   const files: PackFiles = Object.fromEntries(
-    Object.entries(oldFiles).filter(([p]) => !p.startsWith('unet/') && p !== EMBEDDINGS_FILE),
+    Object.entries(oldFiles).filter(([p]) => !isUnetFile(p) && p !== EMBEDDINGS_FILE),
   );
   const emb = placeEmbedding(dir, o.embedding, { width: shape[2] }, o.precision, shape);
   return writeManifest(
@@ -436,8 +548,9 @@ export function addUnetToPack(
       ...rest,
       unet: unetSection(preset, emb.section, config.blockOutChannels.length),
       tiling: { ...rest.tiling, unet: rest.tiling?.unet ?? { ...preset.tiling.unet } },
+      graphs: graphsSection(packForm, true, variants[0]?.backends),
     },
-    { ...files, ...unet.files, [EMBEDDINGS_FILE]: emb.entry },
+    { ...files, ...unetFiles, [EMBEDDINGS_FILE]: emb.entry },
   );
 }
 

@@ -40,11 +40,30 @@ export interface TensorFactory {
   tensor(type: TensorType, data: TensorData, dims: readonly number[]): EngineTensor;
 }
 
+/**
+ * One ONNX external-data file of a model (weights kept beside the .onnx, as past protobuf's 2 GB).
+ */
+export interface ExternalDataFile {
+  /** The location the model's tensors name, relative to the model file: e.g. 'model.onnx_data'. */
+  path: string;
+  /**
+   * The file's bytes, or where the runtime reads it itself: a URL (onnxruntime-web) or a file
+   * path (onnxruntime-node).
+   */
+  data: Uint8Array | string;
+}
+
+/** Options for EngineRuntime.createSession. */
+export interface CreateSessionOptions {
+  /** The model's external-data files (none for a self-contained model). */
+  externalData?: readonly ExternalDataFile[];
+}
+
 /** A runtime adapter: makes tensors and sessions. */
 export interface EngineRuntime extends TensorFactory {
   /** A short label for the execution provider actually used, e.g. 'wasm', 'webgpu', 'cpu'. */
   readonly backend: string;
-  createSession(model: Uint8Array | string): Promise<EngineSession>;
+  createSession(model: Uint8Array | string, options?: CreateSessionOptions): Promise<EngineSession>;
 }
 
 /** Reads a float32 tensor's data, failing clearly on anything else. */

@@ -9,6 +9,7 @@
  */
 import type * as OrtWeb from 'onnxruntime-web';
 import type {
+  CreateSessionOptions,
   EngineRuntime,
   EngineSession,
   EngineTensor,
@@ -51,8 +52,21 @@ export function createOrtWebRuntime(
       // ort.Tensor's overloads pair each type with its array class; the engine guarantees that.
       return new ort.Tensor(type, data as Float32Array, dims as number[]);
     },
-    async createSession(model: Uint8Array | string): Promise<EngineSession> {
-      const sessionOptions = { ...sessionOptionsFor(backend), ...options.sessionOptions };
+    async createSession(
+      model: Uint8Array | string,
+      create: CreateSessionOptions = {},
+    ): Promise<EngineSession> {
+      const sessionOptions: OrtWeb.InferenceSession.SessionOptions = {
+        ...sessionOptionsFor(backend),
+        ...options.sessionOptions,
+      };
+      // External data (weights beside the model): bytes or a URL, under the name the model uses.
+      if (create.externalData?.length) {
+        sessionOptions.externalData = create.externalData.map((f) => ({
+          path: f.path,
+          data: f.data,
+        }));
+      }
       const session =
         typeof model === 'string'
           ? await ort.InferenceSession.create(model, sessionOptions)

@@ -4,7 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { PackManifest } from '../../../workers/engine/latent/manifest.ts';
+import {
+  PACK_BACKENDS,
+  type PackManifest,
+  type PackRuntimeBackend,
+} from '../../../workers/engine/latent/manifest.ts';
 import { LATENT_PRESETS, type LatentPresetName } from '../../../workers/engine/latent/presets.ts';
 import type { UnetConfig } from '../../builder/architectures/sd-unet/config.ts';
 import type { VaeConfig } from '../../builder/architectures/sd-vae/config.ts';
@@ -21,6 +25,7 @@ import {
   loadVaeConfig,
   writeSdVaePack,
   type ComponentOptions,
+  type PackForm,
   type WeightsInput,
 } from '../../builder/sd-pack.ts';
 import { intOption, parseCommandArgs } from '../args.ts';
@@ -35,6 +40,8 @@ export const SD_COMMON_OPTIONS = {
   random: { type: 'boolean' },
   seed: { type: 'string' },
   'external-data': { type: 'string' },
+  'io-dtype': { type: 'string' },
+  'fused-backends': { type: 'string' },
 } as const;
 
 export function required(name: string, value: string | undefined): string {
@@ -42,24 +49,50 @@ export function required(name: string, value: string | undefined): string {
   return value;
 }
 
-/** --dtype (or --precision) fp16|fp32, --form plain|fused, --external-data auto|always|never. */
+/**
+ * --dtype (or --precision) fp16|fp32, --io-dtype fp32|fp16, --form plain|fused|both,
+ * --external-data auto|always|never. `form` stays undefined unless given.
+ */
 export function componentOptions(values: {
   dtype?: string;
   precision?: string;
   form?: string;
   'external-data'?: string;
-}): ComponentOptions {
+  'io-dtype'?: string;
+  'fused-backends'?: string;
+}): Omit<ComponentOptions, 'form' | 'folder'> & {
+  form?: PackForm;
+  fusedBackends?: PackRuntimeBackend[];
+} {
   const dtype = values.dtype ?? values.precision ?? 'fp32';
   if (dtype !== 'fp32' && dtype !== 'fp16')
     throw new UsageError(`--dtype must be fp16 or fp32, got '${dtype}'`);
-  const form = values.form ?? 'plain';
-  if (form !== 'plain' && form !== 'fused')
-    throw new UsageError(`--form must be plain or fused, got '${form}'`);
+  const io = values['io-dtype'] ?? 'fp32';
+  if (io !== 'fp32' && io !== 'fp16')
+    throw new UsageError(`--io-dtype must be fp32 or fp16, got '${io}'`);
+  if (io === 'fp16' && dtype === 'fp32')
+    throw new UsageError('--io-dtype fp16 needs --dtype fp16 (fp32 graphs take and return fp32)');
+  const form = values.form;
+  if (form !== undefined && form !== 'plain' && form !== 'fused' && form !== 'both')
+    throw new UsageError(`--form must be plain, fused or both, got '${form}'`);
   const ext = values['external-data'] ?? 'auto';
   if (ext !== 'auto' && ext !== 'always' && ext !== 'never') {
     throw new UsageError(`--external-data must be auto, always or never, got '${ext}'`);
   }
-  return { precision: dtype, form, externalData: ext };
+  let fusedBackends: PackRuntimeBackend[] | undefined;
+  if (values['fused-backends'] !== undefined) {
+    if (form !== 'both') throw new UsageError('--fused-backends goes with --form both');
+    fusedBackends = values['fused-backends']
+      .split(',')
+      .map((b) => b.trim()) as PackRuntimeBackend[];
+    const bad = fusedBackends.filter((b) => !(PACK_BACKENDS as readonly string[]).includes(b));
+    if (bad.length || fusedBackends.length === 0) {
+      throw new UsageError(
+        `--fused-backends takes a comma-separated list of ${PACK_BACKENDS.join(', ')}; got '${values['fused-backends']}'`,
+      );
+    }
+  }
+  return { precision: dtype, ioPrecision: io, form, externalData: ext, fusedBackends };
 }
 
 /** --weights or --random [--seed N]. */
@@ -135,10 +168,11 @@ export const sdUnetConverter: Converter = {
   name: 'sd-unet',
   summary: 'diffusers UNet2DConditionModel (SD 2.1, GenDR) → the UNet of a pack',
   usage: `gendr-web convert sd-unet --weights <file|dir> [--config <config.json>] --out <pack dir>
-      [--dtype fp32|fp16] [--form plain|fused] [--preset sd21|gendr] [--embedding <file.safetensors>]
-      [--random [--seed N]] [--external-data auto|always|never]
+      [--dtype fp32|fp16] [--io-dtype fp32|fp16] [--preset sd21|gendr] [--embedding <file.safetensors>]
+      [--random [--seed N]] [--external-data auto|always|never] [--form plain|fused|both]
       --out must hold a pack (e.g. from convert sd-vae); the UNet, its embedding and the step
-      coefficients of the preset's latent model (sd21: OSEDiff, gendr: GenDR) are added to it.`,
+      coefficients of the preset's latent model (sd21: OSEDiff, gendr: GenDR) are added to it,
+      in the pack's graph form(s).`,
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       ...SD_COMMON_OPTIONS,
@@ -168,8 +202,9 @@ export const sdVaeConverter: Converter = {
   name: 'sd-vae',
   summary: 'diffusers AutoencoderKL (SD VAE, ostris 16-channel VAE) → a VAE pack',
   usage: `gendr-web convert sd-vae --weights <file|dir> [--config <config.json>] --out <pack dir>
-      [--dtype fp32|fp16] [--form plain|fused] [--preset sd21|gendr] [--scale 4] [--id <id>] [--name <name>]
-      [--random [--seed N]] [--external-data auto|always|never]`,
+      [--dtype fp32|fp16] [--io-dtype fp32|fp16] [--form plain|fused|both [--fused-backends cpu,webgpu]]
+      [--preset sd21|gendr] [--scale 4] [--id <id>] [--name <name>] [--random [--seed N]]
+      [--external-data auto|always|never]`,
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       ...SD_COMMON_OPTIONS,

@@ -145,11 +145,16 @@ Examples:
   gendr-web convert taesd --encoder taef2_encoder.safetensors --decoder taef2_decoder.safetensors --out packs/taef2
   gendr-web convert test-unet --pack packs/taef2 --kind identity
   gendr-web upscale photo.png photo@4x.png --pack packs/taef2
+  gendr-web convert sd-vae --weights vae-kl-f8-d16 --preset gendr --dtype fp16 --out packs/gendr
+  gendr-web convert sd-unet --weights gendr/unet --preset gendr --dtype fp16 \
+    --embedding prompt_embeds.safetensors --out packs/gendr
+  (gendr-web pack does both at once; see docs/sd-builder.md)
 `;
 
 export const convertCommand: CliCommand = {
   name: 'convert',
-  summary: 'build a model pack from weights or exported ONNX graphs (taesd, onnx, test-unet)',
+  summary:
+    'build a model pack from weights or exported ONNX graphs (taesd, sd-vae, sd-unet, onnx, test-unet)',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const [name, ...rest] = args;

@@ -38,8 +38,13 @@ Options:
   --embedding <file>       .safetensors with prompt_embeds [1, 77, width] (and optionally
                            negative_prompt_embeds, used with --guidance-scale)
   --guidance-scale <g>     classifier-free guidance with the negative embedding
-  --dtype fp32|fp16        precision of the graphs (default fp32)
-  --form plain|fused       plain ONNX ops, or onnxruntime contrib ops (default plain)
+  --dtype fp32|fp16        precision of the graphs' weights and arithmetic (default fp32)
+  --io-dtype fp32|fp16     float type of the graphs' inputs and outputs (default fp32; an fp16
+                           graph then casts at its boundaries)
+  --form plain|fused|both  plain ONNX ops (default; every backend), onnxruntime contrib ops, or
+                           both: plain graphs plus fused ones under fused/, loaded instead on
+                           the backends of --fused-backends (default cpu: onnxruntime-node)
+  --fused-backends <list>  with --form both: comma-separated cpu, webgpu, wasm
   --random [--seed N]      random weights (and embedding) of the full architecture, for speed work
   --external-data auto|always|never
                            ONNX external data (default auto: only past protobuf's 2 GB)

@@ -38,6 +38,39 @@ const tileSpec = v.strictObject({
 const FileEntrySchema = v.strictObject({
   bytes: nonNegativeInt,
   sha256: v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256 (64 characters)')),
+  /**
+   * For an .onnx graph whose weights sit in ONNX external data: those files (pack paths in the
+   * graph's folder, e.g. `unet/model.onnx_data`), each itself listed in `files`.
+   */
+  externalData: v.optional(v.pipe(v.array(relativePath), v.minLength(1))),
+});
+
+/** Graph forms: standard ONNX operators only, or onnxruntime's fused contrib operators. */
+export const GRAPH_FORMS = ['plain', 'fused'] as const;
+export type GraphForm = (typeof GRAPH_FORMS)[number];
+
+/** Runtime backends a pack variant can be meant for (EngineRuntime.backend). */
+export const PACK_BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
+export type PackRuntimeBackend = (typeof PACK_BACKENDS)[number];
+
+const GRAPH_PATHS = [PACK_FILES.vaeEncoder, PACK_FILES.unet, PACK_FILES.vaeDecoder] as const;
+
+const VariantSchema = v.strictObject({
+  form: v.picklist(GRAPH_FORMS),
+  /** Backends that load this variant instead of the graphs at the standard paths. */
+  backends: v.pipe(v.array(v.picklist(PACK_BACKENDS)), v.minLength(1)),
+  /** Standard graph path → this variant's graph, e.g. `unet/model.onnx` → `fused/unet/model.onnx`. */
+  files: v.pipe(
+    v.record(v.picklist(GRAPH_PATHS), relativePath),
+    v.check((f) => Object.keys(f).length > 0, 'at least one graph'),
+  ),
+});
+
+const GraphsSchema = v.strictObject({
+  /** Form of the graphs at the standard paths (default 'plain'). */
+  form: v.optional(v.picklist(GRAPH_FORMS), 'plain'),
+  /** Other forms of some graphs, each for the backends it suits. */
+  variants: v.optional(v.array(VariantSchema), []),
 });
 
 const EmbeddingsSchema = v.strictObject({
@@ -120,6 +153,8 @@ export const PackManifestSchema = v.pipe(
         decoderBytesPerLatentPixel: v.optional(positive),
       }),
     ),
+    /** Graph forms and per-backend variants (absent: one set of plain graphs). */
+    graphs: v.optional(GraphsSchema),
     files: v.record(relativePath, FileEntrySchema),
   }),
   v.forward(
@@ -132,7 +167,76 @@ export const PackManifestSchema = v.pipe(
     ),
     ['files'],
   ),
+  v.forward(
+    v.check(
+      (m) => externalDataProblems(m.files).length === 0,
+      (issue) => externalDataProblems((issue.input as { files: FileRecord }).files).join('; '),
+    ),
+    ['files'],
+  ),
+  v.forward(
+    v.check(
+      (m) => variantProblems(m).length === 0,
+      (issue) => variantProblems(issue.input as VariantInput).join('; '),
+    ),
+    ['graphs'],
+  ),
 );
+
+type FileRecord = Record<string, { externalData?: string[] }>;
+interface VariantInput {
+  files: FileRecord;
+  unet?: unknown;
+  graphs?: { variants: { backends: string[]; files: Partial<Record<string, string>> }[] };
+}
+
+/** The folder part of a pack path ('' at the root). */
+function folderOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i + 1);
+}
+
+function externalDataProblems(files: FileRecord): string[] {
+  const problems: string[] = [];
+  for (const [graph, entry] of Object.entries(files)) {
+    if (!entry.externalData) continue;
+    if (!graph.endsWith('.onnx')) {
+      problems.push(`${graph}: only .onnx graphs have externalData`);
+      continue;
+    }
+    for (const data of entry.externalData) {
+      if (!(data in files)) problems.push(`${graph}: its external data ${data} is not listed`);
+      else if (data === graph || data.endsWith('.onnx'))
+        problems.push(`${graph}: its external data ${data} is a graph`);
+      if (!data.startsWith(folderOf(graph)))
+        problems.push(`${graph}: its external data ${data} is not in the graph's folder`);
+    }
+    if (new Set(entry.externalData).size !== entry.externalData.length)
+      problems.push(`${graph}: externalData lists a file twice`);
+  }
+  return problems;
+}
+
+function variantProblems(m: VariantInput): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  m.graphs?.variants.forEach((variant, i) => {
+    for (const backend of variant.backends) {
+      if (seen.has(backend))
+        problems.push(`variants[${i}]: backend ${backend} has a variant already`);
+      seen.add(backend);
+    }
+    for (const [standard, file] of Object.entries(variant.files)) {
+      if (standard === PACK_FILES.unet && !m.unet)
+        problems.push(`variants[${i}]: a unet graph but the pack has no unet section`);
+      if (file && !(file in m.files))
+        problems.push(`variants[${i}]: ${file} is not listed in files`);
+      if (file && !file.endsWith('.onnx'))
+        problems.push(`variants[${i}]: ${file} is not an .onnx graph`);
+    }
+  });
+  return problems;
+}
 
 export type PackManifest = v.InferOutput<typeof PackManifestSchema>;
 export type PackManifestInput = v.InferInput<typeof PackManifestSchema>;
@@ -176,10 +280,73 @@ export function parsePackManifest(json: unknown, where = 'manifest.json'): PackM
   throw new PackManifestError(`${where}: ${lines.join('; ')}`, fields);
 }
 
-/** Every file the pack needs, in load order. */
-export function packFilePaths(m: PackManifest): string[] {
-  const paths: string[] = [PACK_FILES.vaeEncoder];
-  if (m.unet) paths.push(PACK_FILES.unet, m.unet.embeddings.file);
-  paths.push(PACK_FILES.vaeDecoder);
+/** The graph files one load of a pack uses. */
+export interface PackGraphSelection {
+  /** The form of the selected graphs. */
+  form: GraphForm;
+  vaeEncoder: string;
+  unet?: string;
+  vaeDecoder: string;
+}
+
+export class PackVariantError extends Error {
+  override name = 'PackVariantError';
+}
+
+/**
+ * The graphs to load on `backend`: with form 'auto' (the default), the variant meant for that
+ * backend if the pack has one, else the graphs at the standard paths; with 'plain' or 'fused',
+ * that form wherever the pack has it (a PackVariantError if it has not).
+ */
+export function selectPackGraphs(
+  m: PackManifest,
+  backend: string,
+  form: GraphForm | 'auto' = 'auto',
+): PackGraphSelection {
+  const standardForm = m.graphs?.form ?? 'plain';
+  const variants = m.graphs?.variants ?? [];
+  const variant =
+    form === 'auto'
+      ? variants.find((x) => (x.backends as readonly string[]).includes(backend))
+      : form === standardForm
+        ? undefined
+        : variants.find((x) => x.form === form);
+  if (form !== 'auto' && form !== standardForm && !variant) {
+    throw new PackVariantError(
+      `pack ${m.id} has no ${form} graphs (it has ${[standardForm, ...variants.map((x) => x.form)].join(', ')})`,
+    );
+  }
+  const files = (variant?.files ?? {}) as Partial<Record<string, string>>;
+  const pick = (standard: string) => files[standard] ?? standard;
+  return {
+    form: variant?.form ?? standardForm,
+    vaeEncoder: pick(PACK_FILES.vaeEncoder),
+    unet: m.unet ? pick(PACK_FILES.unet) : undefined,
+    vaeDecoder: pick(PACK_FILES.vaeDecoder),
+  };
+}
+
+/** The external-data files of the graph at pack path `graph` (pack paths; none for most). */
+export function externalDataPaths(m: PackManifest, graph: string): string[] {
+  return m.files[graph]?.externalData ?? [];
+}
+
+/** `data`'s location relative to its graph's folder: the name the graph's tensors use. */
+export function externalDataLocation(graph: string, data: string): string {
+  return data.slice(folderOf(graph).length);
+}
+
+/**
+ * Every file one load of the pack needs, in load order (each graph's external data just before
+ * it); by default, the graphs at the standard paths.
+ */
+export function packFilePaths(
+  m: PackManifest,
+  graphs: PackGraphSelection = selectPackGraphs(m, '', m.graphs?.form ?? 'plain'),
+): string[] {
+  const withData = (graph: string) => [...externalDataPaths(m, graph), graph];
+  const paths: string[] = withData(graphs.vaeEncoder);
+  if (m.unet && graphs.unet) paths.push(...withData(graphs.unet), m.unet.embeddings.file);
+  paths.push(...withData(graphs.vaeDecoder));
   return paths;
 }

@@ -1,7 +1,7 @@
 /**
  * Reads each pack graph's inputs and outputs from its session (names, dtypes, shapes) and checks
  * them against the manifest, so a pack whose graphs do not fit is rejected before any work, with
- * every mismatch named.
+ * every mismatch named. The float types found (per graph input) are what the pipeline feeds.
  */
 import type { EngineSession, TensorMetadata } from '../session.ts';
 import type { PackManifest } from './manifest.ts';
@@ -41,15 +41,29 @@ function meta(
   return list?.find((m) => m.name === name);
 }
 
+/**
+ * Float types a graph input or output may have in a pack of this precision: fp32 packs take and
+ * return float32; fp16 packs either float16 or float32 (fp16 weights and arithmetic behind Casts
+ * at the boundaries, which keeps the pipeline's values exact in and out). Float16 I/O in an fp32
+ * pack would hide fp16 arithmetic from the fp16 guard, so it is refused.
+ */
+export function allowedFloatTypes(precision: PackManifest['precision']): readonly FloatType[] {
+  return precision === 'fp16' ? ['float16', 'float32'] : ['float32'];
+}
+
 export function checkPackInterface(sessions: PackSessions, m: PackManifest): PackInterface {
   const problems: string[] = [];
-  const want: FloatType = m.precision === 'fp16' ? 'float16' : 'float32';
+  const allowed = allowedFloatTypes(m.precision);
+  // Without metadata: the pack's own precision.
+  const assumed: FloatType = m.precision === 'fp16' ? 'float16' : 'float32';
   const C = m.vae.latentChannels;
 
   const floatType = (what: string, md: TensorMetadata | undefined): FloatType => {
-    if (!md) return want;
-    if (md.type !== want)
-      problems.push(`${what} is ${md.type}, the manifest's precision ${m.precision} needs ${want}`);
+    if (!md) return assumed;
+    if (!(allowed as readonly string[]).includes(md.type))
+      problems.push(
+        `${what} is ${md.type}, the manifest's precision ${m.precision} needs ${allowed.join(' or ')}`,
+      );
     return md.type === 'float16' ? 'float16' : 'float32';
   };
   const shapeCheck = (

@@ -3,9 +3,18 @@
  * manifest validation, byte-size and sha256 checks, sessions, embeddings, and the graph-interface
  * check. Returns everything runPack needs.
  */
-import type { EngineRuntime } from '../session.ts';
+import type { EngineRuntime, ExternalDataFile } from '../session.ts';
 import { assertPackBackend } from './fp16-guard.ts';
-import { PACK_FILES, packFilePaths, parsePackManifest, type PackManifest } from './manifest.ts';
+import {
+  externalDataLocation,
+  externalDataPaths,
+  packFilePaths,
+  parsePackManifest,
+  selectPackGraphs,
+  type GraphForm,
+  type PackGraphSelection,
+  type PackManifest,
+} from './manifest.ts';
 import { checkPackInterface, type PackInterface, type PackSessions } from './pack-interface.ts';
 import type { PackEmbeddings } from './pipeline.ts';
 import { parseSafetensors, tensorToFloat32 } from './safetensors.ts';
@@ -103,6 +112,8 @@ export interface LoadedPack {
   sessions: PackSessions;
   embeddings?: PackEmbeddings;
   packInterface: PackInterface;
+  /** The graphs loaded (their form and pack paths): the variant for the runtime's backend. */
+  graphs: PackGraphSelection;
   release(): Promise<void>;
 }
 
@@ -113,6 +124,11 @@ export interface LoadPackOptions {
   shaderF16?: boolean;
   /** Files read so far and in total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Which graphs: 'auto' (default) takes the pack's variant for the runtime's backend (e.g. fused
+   * graphs on WebGPU, plain ones on WASM) or its standard graphs; 'plain' / 'fused' force a form.
+   */
+  form?: GraphForm | 'auto';
 }
 
 export async function loadPack(
@@ -122,7 +138,8 @@ export async function loadPack(
 ): Promise<LoadedPack> {
   const manifest = await readPackManifest(source);
   assertPackBackend(manifest.precision, runtime.backend, opts.shaderF16);
-  const paths = packFilePaths(manifest);
+  const graphs = selectPackGraphs(manifest, runtime.backend, opts.form ?? 'auto');
+  const paths = packFilePaths(manifest, graphs);
   const created: { release?(): Promise<void> }[] = [];
   const release = async () => {
     await Promise.all(created.map((s) => s.release?.()));
@@ -130,24 +147,36 @@ export async function loadPack(
   try {
     const sessions: Partial<PackSessions> = {};
     let embeddings: PackEmbeddings | undefined;
+    // External data read (and checked) for the graph that comes next; released once it is loaded.
+    let externalData: ExternalDataFile[] = [];
     let done = 0;
     for (const path of paths) {
       const bytes = await source.read(path);
       if (opts.verify !== false) await verifyPackFile(manifest, path, bytes, source.label);
       if (path.endsWith('.onnx')) {
-        const session = await runtime.createSession(bytes);
+        const wanted = externalDataPaths(manifest, path).map((p) => externalDataLocation(path, p));
+        const data = externalData.filter((f) => wanted.includes(f.path));
+        const session = await runtime.createSession(
+          bytes,
+          data.length ? { externalData: data } : undefined,
+        );
+        externalData = [];
         created.push(session);
-        if (path === PACK_FILES.vaeEncoder) sessions.vaeEncoder = session;
-        else if (path === PACK_FILES.unet) sessions.unet = session;
+        if (path === graphs.vaeEncoder) sessions.vaeEncoder = session;
+        else if (path === graphs.unet) sessions.unet = session;
         else sessions.vaeDecoder = session;
-      } else {
+      } else if (manifest.unet && path === manifest.unet.embeddings.file) {
         embeddings = readPackEmbeddings(manifest, bytes);
+      } else {
+        // External data of the next graph (packFilePaths puts it just before its graph).
+        const graph = paths.slice(paths.indexOf(path)).find((p) => p.endsWith('.onnx'))!;
+        externalData.push({ path: externalDataLocation(graph, path), data: bytes });
       }
       opts.onProgress?.(++done, paths.length);
     }
     const full = sessions as PackSessions;
     const packInterface = checkPackInterface(full, manifest);
-    return { manifest, sessions: full, embeddings, packInterface, release };
+    return { manifest, sessions: full, embeddings, packInterface, graphs, release };
   } catch (e) {
     await release();
     throw e;

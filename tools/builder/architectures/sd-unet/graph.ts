@@ -5,16 +5,11 @@
  * The timestep embedding is computed in the graph (float32 sinusoids, as diffusers does).
  */
 import { checkWeights, type WeightSource } from '../../weight-source.ts';
-import type { Precision } from '../../weights.ts';
 import { downsample, resnet, transformer, upsample } from './blocks.ts';
 import { unetTensorSpecs, type UnetBlockPlan, type UnetPlan } from './plan.ts';
-import { SdGraph, type GraphForm } from './sd-graph.ts';
+import { SdGraph, type SdBuildOptions } from './sd-graph.ts';
 
-export interface SdBuildOptions {
-  precision: Precision;
-  form: GraphForm;
-  opset?: number;
-}
+export type { SdBuildOptions } from './sd-graph.ts';
 
 /** Sinusoid frequencies of diffusers' get_timestep_embedding (max_period 10000). */
 export function timestepFrequencies(dim: number, freqShift: number): number[] {
@@ -58,11 +53,11 @@ export function buildUnetGraph(
       'unet: per-block cross_attention_dim values must all be equal (one encoder_hidden_states input)',
     );
   }
-  const sd = new SdGraph('unet', weights, opts.precision, opts.form, opts.opset);
+  const sd = new SdGraph('unet', weights, opts);
   const g = sd.g;
-  const sample = g.input('sample', sd.dtype, ['batch', c.inChannels, 'height', 'width']);
+  const sample = sd.floatInput('sample', ['batch', c.inChannels, 'height', 'width']);
   const timestep = g.input('timestep', 'int64', [1]);
-  const context = g.input('encoder_hidden_states', sd.dtype, ['batch', 'sequence', crossDim]);
+  const context = sd.floatInput('encoder_hidden_states', ['batch', 'sequence', crossDim]);
 
   const tembAct = sd.silu(timeEmbedding(sd, plan, timestep));
   let h = sd.conv('conv_in', sample);
@@ -95,7 +90,7 @@ export function buildUnetGraph(
   if (skips.length) throw new Error(`unet: ${skips.length} skip connections left over`);
   h = sd.silu(sd.groupNorm('conv_norm_out', h, c.normNumGroups, c.normEps));
   h = sd.conv('conv_out', h);
-  g.output(h, 'out_sample', sd.dtype, ['batch', c.outChannels, 'height', 'width']);
+  sd.floatOutput(h, 'out_sample', ['batch', c.outChannels, 'height', 'width']);
 
   const unused = sd.unused(specs);
   if (unused.length) throw new Error(`unet builder bug: tensors never used: ${unused.join(', ')}`);

@@ -11,12 +11,24 @@
  *   contrib op exists only on CUDA/DirectML and BiasSplitGelu only on GPU providers, so neither is
  *   used; GroupNorm is the Reshape + InstanceNormalization pattern in both forms.)
  */
-import { GraphBuilder, float, type DType } from '../../../onnx/graph-builder.ts';
+import { GraphBuilder, float, type DType, type Dim } from '../../../onnx/graph-builder.ts';
 import { float32ToHalfArray } from '../../../../workers/engine/latent/float16.ts';
 import type { Precision } from '../../weights.ts';
 import type { TensorSpec, WeightSource } from '../../weight-source.ts';
 
 export type GraphForm = 'plain' | 'fused';
+
+export interface SdBuildOptions {
+  /** Weights and arithmetic. */
+  precision: Precision;
+  form: GraphForm;
+  /**
+   * Float type of the graph's inputs and outputs (default fp32). An fp16 graph with fp32 I/O
+   * casts at its boundaries, so callers exchange exact float32 values and never convert halves.
+   */
+  ioPrecision?: Precision;
+  opset?: number;
+}
 
 export interface ParamOptions {
   /** Initializer dims (default: the tensor's shape). Must hold the same number of values. */
@@ -28,18 +40,39 @@ export interface ParamOptions {
 export class SdGraph {
   readonly g: GraphBuilder;
   readonly dtype: DType;
+  /** Float type of the graph's inputs and outputs. */
+  readonly ioType: DType;
+  readonly precision: Precision;
+  readonly form: GraphForm;
   private readonly used = new Set<string>();
   private readonly scalars = new Map<number, string>();
 
   constructor(
     graphName: string,
     readonly weights: WeightSource,
-    readonly precision: Precision,
-    readonly form: GraphForm,
-    opset = 17,
+    opts: SdBuildOptions,
   ) {
-    this.g = new GraphBuilder(graphName, opset);
-    this.dtype = precision === 'fp16' ? 'float16' : 'float32';
+    this.precision = opts.precision;
+    this.form = opts.form;
+    this.g = new GraphBuilder(graphName, opts.opset ?? 17);
+    this.dtype = opts.precision === 'fp16' ? 'float16' : 'float32';
+    const io = opts.ioPrecision ?? 'fp32';
+    if (io === 'fp16' && opts.precision === 'fp32') {
+      throw new Error(`${graphName}: fp16 inputs and outputs need an fp16 graph`);
+    }
+    this.ioType = io === 'fp16' ? 'float16' : 'float32';
+  }
+
+  /** A float graph input in the I/O type, cast to the graph's float type where they differ. */
+  floatInput(name: string, shape: Dim[]): string {
+    const x = this.g.input(name, this.ioType, shape);
+    return this.ioType === this.dtype ? x : this.cast(x, 'graph');
+  }
+
+  /** Declares a float graph output in the I/O type (cast from the graph's float type). */
+  floatOutput(value: string, name: string, shape: Dim[]): void {
+    const v = this.ioType === this.dtype ? value : this.cast(value, 'float32');
+    this.g.output(v, name, this.ioType, shape);
   }
 
   /** A weight from the checkpoint as a lazy initializer. */

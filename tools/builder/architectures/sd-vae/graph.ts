@@ -50,9 +50,8 @@ export function buildVaeEncoderGraph(
   opts: SdBuildOptions,
 ): SdGraph {
   const c = plan.config;
-  const sd = new SdGraph('vae_encoder', weights, opts.precision, opts.form, opts.opset);
-  const g = sd.g;
-  const x = g.input('sample', sd.dtype, ['batch', c.inChannels, 'height', 'width']);
+  const sd = new SdGraph('vae_encoder', weights, opts);
+  const x = sd.floatInput('sample', ['batch', c.inChannels, 'height', 'width']);
   let h = sd.conv('encoder.conv_in', x);
   for (const b of plan.encoder.blocks) {
     for (const r of b.resnets) h = resnet(sd, r, h);
@@ -63,7 +62,7 @@ export function buildVaeEncoderGraph(
   h = sd.silu(sd.groupNorm('encoder.conv_norm_out', h, c.normNumGroups, 1e-6));
   h = sd.conv('encoder.conv_out', h);
   if (c.useQuantConv) h = sd.conv('quant_conv', h, { pads: [0, 0, 0, 0] });
-  g.output(h, 'latent_parameters', sd.dtype, [
+  sd.floatOutput(h, 'latent_parameters', [
     'batch',
     2 * c.latentChannels,
     'latent_height',
@@ -78,9 +77,8 @@ export function buildVaeDecoderGraph(
   opts: SdBuildOptions,
 ): SdGraph {
   const c = plan.config;
-  const sd = new SdGraph('vae_decoder', weights, opts.precision, opts.form, opts.opset);
-  const g = sd.g;
-  let h = g.input('latent_sample', sd.dtype, [
+  const sd = new SdGraph('vae_decoder', weights, opts);
+  let h = sd.floatInput('latent_sample', [
     'batch',
     c.latentChannels,
     'latent_height',
@@ -95,6 +93,6 @@ export function buildVaeDecoderGraph(
   }
   h = sd.silu(sd.groupNorm('decoder.conv_norm_out', h, c.normNumGroups, 1e-6));
   h = sd.conv('decoder.conv_out', h);
-  g.output(h, 'sample', sd.dtype, ['batch', c.outChannels, 'height', 'width']);
+  sd.floatOutput(h, 'sample', ['batch', c.outChannels, 'height', 'width']);
   return finish(sd, vaeDecoderSpecs(plan), 'vae_decoder');
 }

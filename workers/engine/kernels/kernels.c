@@ -1,0 +1,391 @@
+/*
+ * Hand-written WebAssembly SIMD kernels for the built-in ESRGAN graphs (fp32, NHWC), driven by
+ * graph.ts. Built by tools/perf/build-kernels.ts with clang (wasm32, -msimd128 and optionally
+ * -mrelaxed-simd, freestanding: no libc); the caller owns the memory.
+ *
+ * Activations are NHWC with a zero border: PADL pixels left/top and PADR right/bottom, so no
+ * kernel needs bounds checks (a W x H image with C channels holds (W+PADL+PADR)*(H+PADL+PADR)*C
+ * floats). Kernels write only the W x H interior, so the border stays zero. A convolution reads one
+ * or more channel slices (a Concat is never materialised) and writes a channel range of its output
+ * buffer with the bias, an optional residual add and an optional ReLU fused in.
+ *
+ * - conv_direct: any odd k x k, stride 1, 'same' padding.
+ * - conv_winograd: 3x3 as Winograd F(4x4, 3x3) (36 multiplies per 16 outputs instead of 144) and
+ *   5x5 as F(2x2, 5x5) (36 per 4 outputs instead of 100), on the same 6x6 input transform.
+ */
+#include <wasm_simd128.h>
+
+#define PADL 2
+#define PADR 4
+
+#ifdef RELAXED
+#define MADD(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
+#endif
+
+#define COB 8 /* output channels per block: two v128 */
+#define PXB 6 /* pixels (or Winograd tiles) per micro-kernel */
+#define TB 12 /* Winograd tiles per block */
+
+#define F4(x) wasm_f32x4_splat(x)
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+
+typedef struct {
+  const float *data; /* padded buffer, offset to the slice's first channel */
+  int stride;        /* channels of the buffer */
+  int channels;      /* channels of this slice */
+  const float *w;    /* direct: this slice's packed weights [co/COB][k*k][channels][COB] */
+} Slice;
+
+enum { FLAG_RELU = 1, FLAG_RESIDUAL = 2 };
+
+static inline int pixel(int y, int x, int W) { return (y + PADL) * (W + PADL + PADR) + x + PADL; }
+
+/* Bias + residual + ReLU for COB channels of one pixel, storing only the first n. */
+static inline void epilogue(v128_t lo, v128_t hi, float *o, const float *r, int n, int flags) {
+  if (flags & FLAG_RESIDUAL) {
+    if (n == COB) {
+      lo = ADD(lo, wasm_v128_load(r));
+      hi = ADD(hi, wasm_v128_load(r + 4));
+    } else {
+      float t[COB];
+      for (int j = 0; j < COB; j++) t[j] = j < n ? r[j] : 0;
+      lo = ADD(lo, wasm_v128_load(t));
+      hi = ADD(hi, wasm_v128_load(t + 4));
+    }
+  }
+  if (flags & FLAG_RELU) {
+    lo = wasm_f32x4_max(lo, F4(0));
+    hi = wasm_f32x4_max(hi, F4(0));
+  }
+  if (n == COB) {
+    wasm_v128_store(o, lo);
+    wasm_v128_store(o + 4, hi);
+  } else {
+    float t[COB];
+    wasm_v128_store(t, lo);
+    wasm_v128_store(t + 4, hi);
+    for (int j = 0; j < n; j++) o[j] = t[j];
+  }
+}
+
+/*
+ * Direct convolution for rows y0 <= y < y1. `co` is a multiple of COB (weights zero-padded), only
+ * `coReal` channels are stored, at `out` (already offset to the first output channel).
+ */
+void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1, const float *bias, float *out,
+                 int outStride, int co, int coReal, const float *res, int resStride, int flags) {
+  const int half = k / 2;
+  const int rowPix = W + PADL + PADR;
+  for (int y = y0; y < y1; y++) {
+    for (int cb = 0; cb < co; cb += COB) {
+      const v128_t b0 = wasm_v128_load(bias + cb), b1 = wasm_v128_load(bias + cb + 4);
+      const int n = coReal - cb < COB ? coReal - cb : COB;
+      int x = 0;
+      for (; x + PXB <= W; x += PXB) {
+        v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
+        v128_t a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
+        for (int s = 0; s < nslices; s++) {
+          const Slice sl = slices[s];
+          const int ci = sl.channels, st = sl.stride;
+          const float *wb = sl.w + (cb / COB) * (k * k * ci * COB);
+          for (int ky = 0; ky < k; ky++) {
+            const float *row = sl.data + (pixel(y + ky - half, x - half, W)) * st;
+            for (int kx = 0; kx < k; kx++) {
+              const float *p = row + kx * st;
+              const float *wp = wb + (ky * k + kx) * ci * COB;
+              for (int c = 0; c < ci; c++, wp += COB) {
+                const v128_t w0 = wasm_v128_load(wp), w1 = wasm_v128_load(wp + 4);
+                v128_t v;
+                v = wasm_v128_load32_splat(p + c);
+                a00 = MADD(v, w0, a00);
+                a01 = MADD(v, w1, a01);
+                v = wasm_v128_load32_splat(p + st + c);
+                a10 = MADD(v, w0, a10);
+                a11 = MADD(v, w1, a11);
+                v = wasm_v128_load32_splat(p + 2 * st + c);
+                a20 = MADD(v, w0, a20);
+                a21 = MADD(v, w1, a21);
+                v = wasm_v128_load32_splat(p + 3 * st + c);
+                a30 = MADD(v, w0, a30);
+                a31 = MADD(v, w1, a31);
+                v = wasm_v128_load32_splat(p + 4 * st + c);
+                a40 = MADD(v, w0, a40);
+                a41 = MADD(v, w1, a41);
+                v = wasm_v128_load32_splat(p + 5 * st + c);
+                a50 = MADD(v, w0, a50);
+                a51 = MADD(v, w1, a51);
+              }
+            }
+          }
+        }
+        const int p0 = pixel(y, x, W);
+        const float *r = res ? res + p0 * resStride + cb : 0;
+        float *o = out + p0 * outStride + cb;
+        epilogue(a00, a01, o, r, n, flags);
+        epilogue(a10, a11, o + outStride, r + resStride, n, flags);
+        epilogue(a20, a21, o + 2 * outStride, r + 2 * resStride, n, flags);
+        epilogue(a30, a31, o + 3 * outStride, r + 3 * resStride, n, flags);
+        epilogue(a40, a41, o + 4 * outStride, r + 4 * resStride, n, flags);
+        epilogue(a50, a51, o + 5 * outStride, r + 5 * resStride, n, flags);
+      }
+      for (; x < W; x++) {
+        v128_t a0 = b0, a1 = b1;
+        for (int s = 0; s < nslices; s++) {
+          const Slice sl = slices[s];
+          const int ci = sl.channels, st = sl.stride;
+          const float *wb = sl.w + (cb / COB) * (k * k * ci * COB);
+          for (int ky = 0; ky < k; ky++) {
+            const float *row = sl.data + (pixel(y + ky - half, x - half, W)) * st;
+            for (int kx = 0; kx < k; kx++) {
+              const float *p = row + kx * st;
+              const float *wp = wb + (ky * k + kx) * ci * COB;
+              for (int c = 0; c < ci; c++, wp += COB) {
+                const v128_t v = wasm_v128_load32_splat(p + c);
+                a0 = MADD(v, wasm_v128_load(wp), a0);
+                a1 = MADD(v, wasm_v128_load(wp + 4), a1);
+              }
+            }
+          }
+        }
+        const int p0 = pixel(y, x, W);
+        epilogue(a0, a1, out + p0 * outStride + cb, res ? res + p0 * resStride + cb : 0, n, flags);
+      }
+    }
+  }
+  (void)rowPix;
+}
+
+/* B^T d for 6 vectors. */
+static inline void bt6(const v128_t *d, v128_t *o) {
+  const v128_t c4 = F4(4.f), c5 = F4(5.f), c2 = F4(2.f);
+  o[0] = ADD(SUB(MUL(c4, d[0]), MUL(c5, d[2])), d[4]);
+  o[1] = SUB(ADD(d[3], d[4]), MUL(c4, ADD(d[1], d[2])));
+  o[2] = ADD(SUB(d[4], d[3]), MUL(c4, SUB(d[1], d[2])));
+  o[3] = ADD(SUB(d[4], d[2]), MUL(c2, SUB(d[3], d[1])));
+  o[4] = ADD(SUB(d[4], d[2]), MUL(c2, SUB(d[1], d[3])));
+  o[5] = ADD(SUB(MUL(c4, d[1]), MUL(c5, d[3])), d[5]);
+}
+
+/* A^T m for 6 vectors -> 4. */
+static inline void at6(const v128_t *m, v128_t *o) {
+  const v128_t c2 = F4(2.f), c4 = F4(4.f), c8 = F4(8.f);
+  const v128_t s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);
+  const v128_t s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);
+  o[0] = ADD(ADD(m[0], s12), s34);
+  o[1] = ADD(d12, MUL(c2, d34));
+  o[2] = ADD(s12, MUL(c4, s34));
+  o[3] = ADD(ADD(d12, MUL(c8, d34)), m[5]);
+}
+
+/* A^T m for F(2, 5): 6 vectors -> 2. */
+static inline void at6x2(const v128_t *m, v128_t *o) {
+  const v128_t c2 = F4(2.f);
+  o[0] = ADD(ADD(ADD(m[0], m[1]), ADD(m[2], m[3])), m[4]);
+  o[1] = ADD(ADD(SUB(m[1], m[2]), MUL(c2, SUB(m[3], m[4]))), m[5]);
+}
+
+/*
+ * 'same' convolution as Winograd on 6x6 input tiles: F(4x4, 3x3) when m = 4 (3x3 kernels) or
+ * F(2x2, 5x5) when m = 2 (5x5 kernels), over output tile rows [ty0, ty1) (clipped to H).
+ * U: transformed weights [36][co/COB][ciTotal][COB] (ciTotal = all slices' channels, each a multiple
+ * of 4). Scratch V and M: 36 * TB * ciTotal and 36 * TB * co floats.
+ */
+void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty0, int ty1, const float *U,
+                   const float *bias, float *out, int outStride, int co, int coReal, const float *res,
+                   int resStride, int flags, float *V, float *M) {
+  int ci = 0;
+  for (int s = 0; s < nslices; s++) ci += slices[s].channels;
+  const int tilesX = (W + m - 1) / m;
+  const int half_k = m == 4 ? 1 : 2;
+  for (int ty = ty0; ty < ty1; ty++) {
+    for (int tx0 = 0; tx0 < tilesX; tx0 += TB) {
+      const int nt = tilesX - tx0 < TB ? tilesX - tx0 : TB;
+      /* 1. input transform */
+      for (int t = 0; t < nt; t++) {
+        const int x0 = (tx0 + t) * m - half_k, y0 = ty * m - half_k;
+        int cOff = 0;
+        for (int s = 0; s < nslices; s++) {
+          const Slice sl = slices[s];
+          for (int c = 0; c < sl.channels; c += 4) {
+            v128_t d[6][6], tmp[6][6];
+            for (int i = 0; i < 6; i++) {
+              const float *row = sl.data + pixel(y0 + i, x0, W) * sl.stride + c;
+              for (int j = 0; j < 6; j++) d[i][j] = wasm_v128_load(row + j * sl.stride);
+            }
+            for (int j = 0; j < 6; j++) {
+              v128_t col[6], r[6];
+              for (int i = 0; i < 6; i++) col[i] = d[i][j];
+              bt6(col, r);
+              for (int i = 0; i < 6; i++) tmp[i][j] = r[i];
+            }
+            for (int i = 0; i < 6; i++) {
+              v128_t r[6];
+              bt6(tmp[i], r);
+              for (int j = 0; j < 6; j++) wasm_v128_store(V + ((i * 6 + j) * TB + t) * ci + cOff + c, r[j]);
+            }
+          }
+          cOff += sl.channels;
+        }
+      }
+      /* 2. 36 GEMMs: M[k][t][o] = sum_c V[k][t][c] U[k][c][o] */
+      for (int k = 0; k < 36; k++) {
+        const float *Vk = V + k * TB * ci;
+        float *Mk = M + k * TB * co;
+        for (int cb = 0; cb < co; cb += COB) {
+          const float *Uk = U + ((k * (co / COB) + cb / COB) * ci) * COB;
+          int t = 0;
+          for (; t + PXB <= nt; t += PXB) {
+            v128_t a00 = F4(0), a01 = F4(0), a10 = F4(0), a11 = F4(0), a20 = F4(0), a21 = F4(0);
+            v128_t a30 = F4(0), a31 = F4(0), a40 = F4(0), a41 = F4(0), a50 = F4(0), a51 = F4(0);
+            const float *v = Vk + t * ci;
+            const float *w = Uk;
+            for (int c = 0; c < ci; c++, w += COB) {
+              const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+              v128_t s;
+              s = wasm_v128_load32_splat(v + c);
+              a00 = MADD(s, w0, a00);
+              a01 = MADD(s, w1, a01);
+              s = wasm_v128_load32_splat(v + ci + c);
+              a10 = MADD(s, w0, a10);
+              a11 = MADD(s, w1, a11);
+              s = wasm_v128_load32_splat(v + 2 * ci + c);
+              a20 = MADD(s, w0, a20);
+              a21 = MADD(s, w1, a21);
+              s = wasm_v128_load32_splat(v + 3 * ci + c);
+              a30 = MADD(s, w0, a30);
+              a31 = MADD(s, w1, a31);
+              s = wasm_v128_load32_splat(v + 4 * ci + c);
+              a40 = MADD(s, w0, a40);
+              a41 = MADD(s, w1, a41);
+              s = wasm_v128_load32_splat(v + 5 * ci + c);
+              a50 = MADD(s, w0, a50);
+              a51 = MADD(s, w1, a51);
+            }
+            float *m = Mk + t * co + cb;
+            wasm_v128_store(m, a00);
+            wasm_v128_store(m + 4, a01);
+            wasm_v128_store(m + co, a10);
+            wasm_v128_store(m + co + 4, a11);
+            wasm_v128_store(m + 2 * co, a20);
+            wasm_v128_store(m + 2 * co + 4, a21);
+            wasm_v128_store(m + 3 * co, a30);
+            wasm_v128_store(m + 3 * co + 4, a31);
+            wasm_v128_store(m + 4 * co, a40);
+            wasm_v128_store(m + 4 * co + 4, a41);
+            wasm_v128_store(m + 5 * co, a50);
+            wasm_v128_store(m + 5 * co + 4, a51);
+          }
+          for (; t < nt; t++) {
+            v128_t a0 = F4(0), a1 = F4(0);
+            const float *v = Vk + t * ci;
+            const float *w = Uk;
+            for (int c = 0; c < ci; c++, w += COB) {
+              const v128_t s = wasm_v128_load32_splat(v + c);
+              a0 = MADD(s, wasm_v128_load(w), a0);
+              a1 = MADD(s, wasm_v128_load(w + 4), a1);
+            }
+            wasm_v128_store(Mk + t * co + cb, a0);
+            wasm_v128_store(Mk + t * co + cb + 4, a1);
+          }
+        }
+      }
+      /* 3. output transform + epilogue, masked to the image and to coReal channels */
+      for (int t = 0; t < nt; t++) {
+        const int x0 = (tx0 + t) * m, y0 = ty * m;
+        for (int cb = 0; cb < co; cb += COB) {
+          const int n = coReal - cb < COB ? coReal - cb : COB;
+          v128_t r[2][4][4];
+          for (int half = 0; half < 2; half++) {
+            const int c = cb + 4 * half;
+            v128_t mm[6][6], tmp[4][6];
+            for (int i = 0; i < 6; i++)
+              for (int j = 0; j < 6; j++) mm[i][j] = wasm_v128_load(M + ((i * 6 + j) * TB + t) * co + c);
+            for (int j = 0; j < 6; j++) {
+              v128_t col[6], o4[4];
+              for (int i = 0; i < 6; i++) col[i] = mm[i][j];
+              if (m == 4) at6(col, o4);
+              else at6x2(col, o4);
+              for (int i = 0; i < m; i++) tmp[i][j] = o4[i];
+            }
+            const v128_t b = wasm_v128_load(bias + c);
+            for (int i = 0; i < m; i++) {
+              v128_t o4[4];
+              if (m == 4) at6(tmp[i], o4);
+              else at6x2(tmp[i], o4);
+              for (int j = 0; j < m; j++) r[half][i][j] = ADD(o4[j], b);
+            }
+          }
+          for (int i = 0; i < m && y0 + i < H; i++) {
+            for (int j = 0; j < m && x0 + j < W; j++) {
+              const int p = pixel(y0 + i, x0 + j, W);
+              epilogue(r[0][i][j], r[1][i][j], out + p * outStride + cb, res ? res + p * resStride + cb : 0, n, flags);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* z = a x + b y over n floats (y may be null: z = a x). Whole padded buffers: borders stay zero. */
+void lincomb(float *z, const float *x, float a, const float *y, float b, int n) {
+  const v128_t va = F4(a), vb = F4(b);
+  int i = 0;
+  if (y) {
+    for (; i + 4 <= n; i += 4)
+      wasm_v128_store(z + i, ADD(MUL(va, wasm_v128_load(x + i)), MUL(vb, wasm_v128_load(y + i))));
+    for (; i < n; i++) z[i] = a * x[i] + b * y[i];
+  } else {
+    for (; i + 4 <= n; i += 4) wasm_v128_store(z + i, MUL(va, wasm_v128_load(x + i)));
+    for (; i < n; i++) z[i] = a * x[i];
+  }
+}
+
+void fill_zero(float *p, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, F4(0));
+  for (; i < n; i++) p[i] = 0;
+}
+
+/* Rows [y0, y1) of NCHW planes (C x H x W) -> the padded NHWC buffer (stride channels). */
+void nchw_to_nhwc(const float *src, int C, int H, int W, float *dst, int stride) {
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      float *d = dst + pixel(y, x, W) * stride;
+      for (int c = 0; c < C; c++) d[c] = src[(c * H + y) * W + x];
+    }
+}
+
+/* DepthToSpace (DCR) between padded NHWC buffers: W x H x (s*s*C) -> (W s) x (H s) x C. */
+void depth_to_space(const float *src, int srcStride, int C, int W, int H, int s, float *dst) {
+  const int OW = W * s;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      const float *p = src + pixel(y, x, W) * srcStride;
+      for (int i = 0; i < s; i++)
+        for (int j = 0; j < s; j++) {
+          float *d = dst + pixel(y * s + i, x * s + j, OW) * C;
+          for (int c = 0; c < C; c++) d[c] = p[(i * s + j) * C + c];
+        }
+    }
+}
+
+/* Padded NHWC (W x H x s*s*C, DCR order; s = 1 for none) -> NCHW C x (H s) x (W s), clipped. */
+void to_nchw(const float *src, int stride, int C, int W, int H, int s, float lo, float hi, float *dst) {
+  const int OW = W * s, OH = H * s;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      const float *p = src + pixel(y, x, W) * stride;
+      for (int i = 0; i < s; i++)
+        for (int j = 0; j < s; j++)
+          for (int c = 0; c < C; c++) {
+            float v = p[(i * s + j) * C + c];
+            v = v < lo ? lo : (v > hi ? hi : v);
+            dst[(c * OH + y * s + i) * OW + x * s + j] = v;
+          }
+    }
+}

@@ -1,0 +1,411 @@
+/**
+ * Compiles an ESRGAN-shaped ONNX graph into a program for the hand-written kernels: a list of
+ * steps over symbolic buffers, independent of the image size. Supported: Conv (odd square kernels,
+ * stride 1, 'same' pads, one group), Relu and Add fused into the preceding Conv where possible,
+ * Concat (never materialised: convolutions read channel slices), Mul by a scalar, Add,
+ * DepthToSpace (DCR), and a final Clip. Resize must have been folded away first
+ * (tools/perf/exact-rewrites.ts foldUpsampleConv). Anything else throws.
+ */
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
+type NodeProto = onnxProto.onnx.INodeProto;
+
+/** A buffer: `channels` channels at `scale` times the input resolution. */
+export interface BufSpec {
+  id: number;
+  channels: number;
+  scale: number;
+}
+
+/** A channel range of a buffer. */
+export interface SliceRef {
+  buf: number;
+  offset: number;
+  channels: number;
+}
+
+export interface ConvStep {
+  kind: 'conv';
+  name: string;
+  algo: 'direct' | 'winograd';
+  k: number;
+  inputs: SliceRef[];
+  out: SliceRef;
+  /** Output channels rounded up to the kernels' block of 8. */
+  coPadded: number;
+  /** Per input slice, packed weights (direct) or one packed transformed tensor (winograd). */
+  weights: Float32Array[];
+  bias: Float32Array;
+  relu: boolean;
+  residual: SliceRef | null;
+}
+
+export interface LincombStep {
+  kind: 'lincomb';
+  out: number;
+  x: number;
+  a: number;
+  y: number | null;
+  b: number;
+}
+
+export interface DepthToSpaceStep {
+  kind: 'd2s';
+  src: number;
+  dst: number;
+  block: number;
+}
+
+export interface OutputStep {
+  kind: 'output';
+  src: number;
+  /** Channels after the final depth-to-space (s = 1 for none). */
+  channels: number;
+  block: number;
+  clip: [number, number];
+}
+
+export type Step = ConvStep | LincombStep | DepthToSpaceStep | OutputStep;
+
+export interface Program {
+  inputName: string;
+  outputName: string;
+  buffers: BufSpec[];
+  steps: Step[];
+  /** Output resolution / input resolution. */
+  scale: number;
+  outChannels: number;
+}
+
+const COB = 8;
+
+interface Tensor {
+  dims: number[];
+  data: Float32Array;
+}
+
+function initializers(graph: onnxProto.onnx.IGraphProto): Map<string, Tensor> {
+  const map = new Map<string, Tensor>();
+  for (const t of graph.initializer ?? []) {
+    if (t.dataType !== onnx.TensorProto.DataType.FLOAT) continue;
+    const dims = (t.dims ?? []).map(Number);
+    let data: Float32Array;
+    if (t.rawData && t.rawData.length) {
+      const copy = new Uint8Array(t.rawData.length);
+      copy.set(t.rawData);
+      data = new Float32Array(copy.buffer);
+    } else data = Float32Array.from(t.floatData ?? []);
+    map.set(t.name ?? '', { dims, data });
+  }
+  return map;
+}
+
+function attrInts(node: NodeProto, name: string, fallback: number[]): number[] {
+  const a = (node.attribute ?? []).find((x) => x.name === name);
+  return a?.ints?.length ? a.ints.map(Number) : fallback;
+}
+
+function attrInt(node: NodeProto, name: string, fallback: number): number {
+  const a = (node.attribute ?? []).find((x) => x.name === name);
+  return a && a.i !== undefined && a.i !== null ? Number(a.i) : fallback;
+}
+
+function attrString(node: NodeProto, name: string, fallback: string): string {
+  const a = (node.attribute ?? []).find((x) => x.name === name);
+  return a?.s?.length ? new TextDecoder().decode(a.s) : fallback;
+}
+
+/** Direct-conv weights of one input slice: OIHW -> [coPadded/8][k][k][sliceChannels][8]. */
+export function packDirect(
+  w: Tensor,
+  ciStart: number,
+  ciCount: number,
+  coPadded: number,
+): Float32Array {
+  const [co, ci, k] = w.dims;
+  const out = new Float32Array(coPadded * k * k * ciCount);
+  let i = 0;
+  for (let cb = 0; cb < coPadded; cb += COB)
+    for (let ky = 0; ky < k; ky++)
+      for (let kx = 0; kx < k; kx++)
+        for (let c = 0; c < ciCount; c++)
+          for (let o = 0; o < COB; o++, i++) {
+            const oc = cb + o;
+            if (oc < co) out[i] = w.data[((oc * ci + ciStart + c) * k + ky) * k + kx];
+          }
+  return out;
+}
+
+/** Interpolation points of the 6x6 Winograd tiles (the last one is infinity). */
+const POINTS = [0, 1, -1, 2, -2];
+
+/** G (6 x r) for kernels of size r on the 6-point tiles: row p = f_p [1, p, ..., p^(r-1)]; infinity row = [0..0, 1]. */
+export function winogradG(r: number): number[][] {
+  const rows = POINTS.map((p) => {
+    const f = 1 / POINTS.filter((q) => q !== p).reduce((acc, q) => acc * (p - q), 1);
+    return Array.from({ length: r }, (_, k) => f * p ** k);
+  });
+  rows.push(Array.from({ length: r }, (_, k) => (k === r - 1 ? 1 : 0)));
+  return rows;
+}
+
+/** Winograd weights U = G g G^T (float64), packed [36][coPadded/8][ci][8], for 3x3 or 5x5 kernels. */
+export function packWinograd(w: Tensor, coPadded: number): Float32Array {
+  const [co, ci, r] = w.dims;
+  const G = winogradG(r);
+  const out = new Float32Array(36 * coPadded * ci);
+  const blocks = coPadded / COB;
+  const t = new Float64Array(6 * r);
+  for (let o = 0; o < co; o++) {
+    for (let c = 0; c < ci; c++) {
+      const base = (o * ci + c) * r * r;
+      // t = G g (6 x r), then U = t G^T (6 x 6).
+      for (let i = 0; i < 6; i++)
+        for (let b = 0; b < r; b++) {
+          let v = 0;
+          for (let a = 0; a < r; a++) v += G[i][a] * w.data[base + a * r + b];
+          t[i * r + b] = v;
+        }
+      for (let i = 0; i < 6; i++) {
+        for (let j = 0; j < 6; j++) {
+          let u = 0;
+          for (let b = 0; b < r; b++) u += t[i * r + b] * G[j][b];
+          out[(((i * 6 + j) * blocks + (o >> 3)) * ci + c) * COB + (o & 7)] = u;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export interface CompileOptions {
+  /** Use Winograd F(4x4, 3x3) for eligible 3x3 convolutions (default true). */
+  winograd?: boolean;
+  /** Use Winograd F(2x2, 5x5) for eligible 5x5 convolutions (default true; needs `winograd`). */
+  winograd5?: boolean;
+}
+
+export function compileProgram(modelBytes: Uint8Array, options: CompileOptions = {}): Program {
+  const model = onnx.ModelProto.decode(modelBytes);
+  const graph = model.graph;
+  if (!graph) throw new Error('model has no graph');
+  const inits = initializers(graph);
+  const nodes = graph.node ?? [];
+  const consumers = new Map<string, NodeProto[]>();
+  for (const n of nodes)
+    for (const i of n.input ?? []) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const inputName = graph.input?.find((i) => !inits.has(i.name ?? ''))?.name ?? '';
+  const outputName = graph.output?.[0]?.name ?? '';
+
+  const buffers: BufSpec[] = [];
+  const newBuf = (channels: number, scale: number) => {
+    const b = { id: buffers.length, channels, scale };
+    buffers.push(b);
+    return b;
+  };
+  const values = new Map<string, SliceRef[]>();
+  const scaleOf = new Map<number, number>();
+  const steps: Step[] = [];
+  const done = new Set<NodeProto>();
+  const input = newBuf(3, 1);
+  scaleOf.set(input.id, 1);
+  values.set(inputName, [{ buf: input.id, offset: 0, channels: 3 }]);
+
+  const value = (name: string): SliceRef[] => {
+    const v = values.get(name);
+    if (!v) throw new Error(`kernels: value ${name} is not computed (unsupported producer?)`);
+    return v;
+  };
+  /** A value that is one whole buffer (for element-wise steps). */
+  const wholeBuffer = (name: string): number => {
+    const v = value(name);
+    if (v.length !== 1 || v[0].offset !== 0 || v[0].channels !== buffers[v[0].buf].channels) {
+      throw new Error(`kernels: ${name} is not a whole buffer`);
+    }
+    return v[0].buf;
+  };
+  const only = (name: string): NodeProto | null => {
+    const users = consumers.get(name) ?? [];
+    return users.length === 1 && name !== outputName ? users[0] : null;
+  };
+  const scalar = (name: string): number | null => {
+    const t = inits.get(name);
+    return t && t.data.length === 1 ? t.data[0] : null;
+  };
+
+  let clip: [number, number] = [-Infinity, Infinity];
+  /** DepthToSpace nodes left to the output step, by output name. */
+  const foldedD2S = new Map<string, { src: string; block: number }>();
+  const producer = new Map<string, NodeProto>();
+  for (const n of nodes) for (const o of n.output ?? []) producer.set(o, n);
+
+  for (const node of nodes) {
+    if (done.has(node)) continue;
+    const op = node.opType ?? '';
+    const ins = node.input ?? [];
+    const out = node.output?.[0] ?? '';
+    if (op === 'Conv') {
+      const w = inits.get(ins[1]);
+      if (!w || w.dims.length !== 4)
+        throw new Error(`kernels: ${node.name} weights are not a constant 4-D tensor`);
+      const [co, ci, kh, kw] = w.dims;
+      const pads = attrInts(node, 'pads', [0, 0, 0, 0]);
+      if (kh !== kw || kh % 2 !== 1 || pads.some((p) => p !== (kh - 1) / 2))
+        throw new Error(`kernels: ${node.name} is not a 'same' odd square conv`);
+      if (
+        attrInts(node, 'strides', [1, 1]).some((s) => s !== 1) ||
+        attrInts(node, 'dilations', [1, 1]).some((d) => d !== 1)
+      ) {
+        throw new Error(`kernels: ${node.name} has strides or dilations`);
+      }
+      if (attrInt(node, 'group', 1) !== 1) throw new Error(`kernels: ${node.name} is grouped`);
+      const slices = value(ins[0]);
+      if (slices.reduce((a, s) => a + s.channels, 0) !== ci)
+        throw new Error(`kernels: ${node.name} input channels mismatch`);
+      const scale = scaleOf.get(slices[0].buf) ?? 1;
+      const coPadded = Math.ceil(co / COB) * COB;
+      const bias = new Float32Array(coPadded);
+      if (ins[2]) bias.set(inits.get(ins[2])?.data ?? new Float32Array(co));
+      let result = out;
+      let relu = false;
+      let residual: SliceRef | null = null;
+      let next = only(result);
+      if (next?.opType === 'Relu') {
+        relu = true;
+        done.add(next);
+        result = next.output?.[0] ?? '';
+      } else if (next?.opType === 'Add') {
+        const other = (next.input ?? []).find((i) => i !== result) ?? '';
+        const o = values.get(other);
+        if (o && o.length === 1 && o[0].channels === co && (next.input ?? []).length === 2) {
+          residual = o[0];
+          done.add(next);
+          result = next.output?.[0] ?? '';
+          next = only(result);
+          if (next?.opType === 'Relu') {
+            relu = true;
+            done.add(next);
+            result = next.output?.[0] ?? '';
+          }
+        }
+      }
+      const winograd =
+        options.winograd !== false &&
+        (kh === 3 || (kh === 5 && options.winograd5 !== false)) &&
+        slices.every((s) => s.channels % 4 === 0);
+      const dst = newBuf(co, scale);
+      scaleOf.set(dst.id, scale);
+      let weights: Float32Array[];
+      if (winograd) weights = [packWinograd(w, coPadded)];
+      else {
+        let start = 0;
+        weights = slices.map((s) => {
+          const packed = packDirect(w, start, s.channels, coPadded);
+          start += s.channels;
+          return packed;
+        });
+      }
+      steps.push({
+        kind: 'conv',
+        name: node.name ?? out,
+        algo: winograd ? 'winograd' : 'direct',
+        k: kh,
+        inputs: slices,
+        out: { buf: dst.id, offset: 0, channels: co },
+        coPadded,
+        weights,
+        bias,
+        relu,
+        residual,
+      });
+      values.set(result, [{ buf: dst.id, offset: 0, channels: co }]);
+    } else if (op === 'Concat') {
+      if (attrInt(node, 'axis', 1) !== 1)
+        throw new Error(`kernels: ${node.name} concatenates along another axis than channels`);
+      values.set(
+        out,
+        ins.flatMap((i) => value(i)),
+      );
+    } else if (op === 'Identity') {
+      values.set(out, value(ins[0]));
+    } else if (op === 'Mul' || op === 'Add') {
+      // Add(x, Mul(y, c)) -> one lincomb; Mul(x, c) -> z = c x; Add(x, y) -> z = x + y.
+      let step: LincombStep;
+      const c = op === 'Mul' ? scalar(ins[1]) : null;
+      if (op === 'Mul') {
+        if (c === null) throw new Error(`kernels: ${node.name} multiplies by a non-scalar`);
+        const next = only(out);
+        if (next?.opType === 'Add' && values.has((next.input ?? []).find((i) => i !== out) ?? '')) {
+          const other = (next.input ?? []).find((i) => i !== out) ?? '';
+          const x = wholeBuffer(other);
+          const y = wholeBuffer(ins[0]);
+          const z = newBuf(buffers[x].channels, scaleOf.get(x) ?? 1);
+          scaleOf.set(z.id, scaleOf.get(x) ?? 1);
+          steps.push({ kind: 'lincomb', out: z.id, x, a: 1, y, b: c });
+          done.add(next);
+          values.set(next.output?.[0] ?? '', [{ buf: z.id, offset: 0, channels: z.channels }]);
+          continue;
+        }
+        const x = wholeBuffer(ins[0]);
+        const z = newBuf(buffers[x].channels, scaleOf.get(x) ?? 1);
+        step = { kind: 'lincomb', out: z.id, x, a: c, y: null, b: 0 };
+      } else {
+        const x = wholeBuffer(ins[0]);
+        const y = wholeBuffer(ins[1]);
+        const z = newBuf(buffers[x].channels, scaleOf.get(x) ?? 1);
+        step = { kind: 'lincomb', out: z.id, x, a: 1, y, b: 1 };
+      }
+      scaleOf.set(step.out, scaleOf.get(step.x) ?? 1);
+      steps.push(step);
+      values.set(out, [{ buf: step.out, offset: 0, channels: buffers[step.out].channels }]);
+    } else if (op === 'DepthToSpace') {
+      const block = attrInt(node, 'blocksize', 0);
+      if (attrString(node, 'mode', 'DCR') !== 'DCR')
+        throw new Error(`kernels: ${node.name} is not DCR`);
+      const next = only(out);
+      const src = wholeBuffer(ins[0]);
+      const channels = buffers[src].channels / (block * block);
+      if (next?.opType === 'Clip' || out === outputName || next?.opType === 'Identity') {
+        // Folded into the output step.
+        foldedD2S.set(out, { src: ins[0], block });
+        values.set(out, value(ins[0]));
+        continue;
+      }
+      const scale = (scaleOf.get(src) ?? 1) * block;
+      const dst = newBuf(channels, scale);
+      scaleOf.set(dst.id, scale);
+      steps.push({ kind: 'd2s', src, dst: dst.id, block });
+      values.set(out, [{ buf: dst.id, offset: 0, channels }]);
+    } else if (op === 'Clip') {
+      const lo = ins[1] ? scalar(ins[1]) : null;
+      const hi = ins[2] ? scalar(ins[2]) : null;
+      clip = [lo ?? -Infinity, hi ?? Infinity];
+      values.set(out, value(ins[0]));
+    } else {
+      throw new Error(`kernels: unsupported op ${op} (${node.name})`);
+    }
+  }
+  // Walk back from the output through Identity / Clip to the last real value.
+  let srcName = outputName;
+  for (
+    let p = producer.get(srcName);
+    p && (p.opType === 'Identity' || p.opType === 'Clip');
+    p = producer.get(srcName)
+  ) {
+    srcName = p.input?.[0] ?? '';
+  }
+  const folded = foldedD2S.get(srcName);
+  const finalBlock = folded?.block ?? 1;
+  const src = wholeBuffer(folded?.src ?? srcName);
+  const channels = buffers[src].channels / (finalBlock * finalBlock);
+  steps.push({ kind: 'output', src, channels, block: finalBlock, clip });
+  return {
+    inputName,
+    outputName,
+    buffers,
+    steps,
+    scale: (scaleOf.get(src) ?? 1) * finalBlock,
+    outChannels: channels,
+  };
+}
