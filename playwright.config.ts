@@ -18,6 +18,9 @@ export default defineConfig({
     baseURL: `http://localhost:${PORT}`,
     browserName: 'chromium',
     acceptDownloads: true,
+    // The app's service worker precaches ~170 MB (ORT + every model) in the background; only the
+    // offline tests (e2e/offline-*.spec.ts) let it run, so the others measure the app alone.
+    serviceWorkers: 'block',
     trace: 'retain-on-failure',
     launchOptions: {
       executablePath: '/usr/bin/chromium',

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+import { pwaOptions } from './src/pwa/pwa-options.ts';
 import { CROSS_ORIGIN_ISOLATION_HEADERS } from './tools/serve.ts';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
@@ -52,7 +54,8 @@ function requireModels(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), ortRuntimeFiles(), requireModels()],
+  // VitePWA: web app manifest + a Workbox service worker precaching the app, ORT and the models.
+  plugins: [react(), ortRuntimeFiles(), requireModels(), VitePWA(pwaOptions())],
   resolve: {
     // Pick ORT's builds that load their .mjs/.wasm from ort.env.wasm.wasmPaths, instead of the
     // "bundle" builds that make Vite emit a second copy of each .wasm under assets/.

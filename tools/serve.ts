@@ -82,6 +82,12 @@ export function createStaticServer(options: ServeOptions): http.Server {
       info = await stat(file).catch(() => null);
     }
     if (!info?.isFile()) return send(404, 'not found');
+    // Pages may be embedded (`?embed`, docs/embed.md), also by cross-origin-isolated pages, whose
+    // COEP only lets in frames that opt in: documents say CORP cross-origin, everything else keeps
+    // same-origin (the embedded page loads its own scripts, .wasm and models as same-origin).
+    if (path.extname(file).toLowerCase() === '.html') {
+      res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    }
     const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
     res.setHeader('ETag', etag);
     res.setHeader('Last-Modified', info.mtime.toUTCString());

@@ -1,0 +1,176 @@
+/**
+ * The installable, offline app: after the first visit the service worker has precached the app,
+ * onnxruntime-web and the models; with the network gone (browser offline and the server stopped)
+ * a reload still gives a cross-origin-isolated app that restores a photo correctly. A new
+ * deployment is offered as a reload, which waits for a running restore to finish.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import sharp from 'sharp';
+import { chooseBackend, chooseModel, download, openFile, waitForResult } from './helpers/app.ts';
+import { serveDist, type DistServer } from './helpers/dist-server.ts';
+import {
+  maxChannelDiff,
+  photoPath,
+  readRgba,
+  scratchPath,
+  smallPhotoPath,
+} from './helpers/images.ts';
+import { cliUpscale } from './helpers/reference.ts';
+
+const PORT = Number(process.env.GENDR_E2E_OFFLINE_PORT ?? 4197);
+
+// The service worker is the thing under test here (playwright.config.ts blocks it elsewhere).
+test.use({ serviceWorkers: 'allow' });
+
+let app: DistServer;
+
+test.beforeEach(async () => {
+  app = await serveDist(PORT);
+});
+test.afterEach(async () => app?.close());
+
+interface Hook {
+  phase: string | null;
+  threads: number | null;
+  crossOriginIsolatedWorker: boolean | null;
+}
+
+/** The photo (451x300) re-encoded without its metadata chunks: enough work for a few seconds. */
+async function plainPhoto(): Promise<string> {
+  const file = scratchPath('plain-photo.png');
+  if (!fs.existsSync(file))
+    await sharp((await photoPath()).file)
+      .png()
+      .toFile(file);
+  return file;
+}
+
+/** Opens the app and waits until the service worker has precached everything and controls it. */
+async function firstVisit(page: Page): Promise<void> {
+  await page.goto(`${app.origin}/`);
+  await expect(page.getByTestId('offline-ready')).toBeVisible({ timeout: 120_000 });
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
+
+test('after the first visit the app reloads and restores correctly with no network, still cross-origin isolated', async ({
+  page,
+  context,
+}) => {
+  const input = await smallPhotoPath();
+  const reference = cliUpscale(input, 'esrgan-slim-x2');
+  await firstVisit(page);
+  const cached = await page.evaluate(async () => {
+    const names = await caches.keys();
+    let entries = 0;
+    for (const name of names) entries += (await (await caches.open(name)).keys()).length;
+    return { names, entries };
+  });
+  expect(cached.entries).toBeGreaterThan(30);
+
+  await context.setOffline(true);
+  await app.stop();
+  const fromWorker: string[] = [];
+  const fromNetwork: string[] = [];
+  page.on('response', (r) => (r.fromServiceWorker() ? fromWorker : fromNetwork).push(r.url()));
+  await page.reload();
+  await expect(page.getByTestId('model-option-esrgan-slim')).toBeVisible();
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  await expect
+    .poll(() => page.evaluate(() => (window.__gendr as unknown as Hook).crossOriginIsolatedWorker))
+    .toBe(true);
+
+  await chooseModel(page, 'esrgan-slim', 2);
+  await chooseBackend(page, 'wasm');
+  await openFile(page, input);
+  await waitForResult(page);
+  await expect(page.getByTestId('result-size')).toHaveText('96x96');
+  const threads = await page.evaluate(() => (window.__gendr as unknown as Hook).threads);
+  expect(threads).toBeGreaterThan(1);
+  const result = await readRgba((await download(page, 'offline-small@2x.png')).file);
+  expect(maxChannelDiff(result, await readRgba(await reference))).toBeLessThanOrEqual(2);
+
+  expect(fromWorker.some((u) => u === `${app.origin}/`)).toBe(true);
+  expect(fromWorker.some((u) => u.endsWith('/models/esrgan-slim-x2/model.onnx'))).toBe(true);
+  expect(fromWorker.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.wasm'))).toBe(true);
+  expect(fromNetwork.filter((u) => u.startsWith(app.origin))).toEqual([]);
+});
+
+test('a new version is offered as a reload that waits for the running restore', async ({
+  page,
+}) => {
+  await firstVisit(page);
+  await page.evaluate(() => {
+    addEventListener('pagehide', () =>
+      sessionStorage.setItem('phase-at-unload', String(window.__gendr.phase)),
+    );
+  });
+
+  // Deploy a new version: the service worker script changes.
+  const sw = fs.readFileSync(path.join(app.root, 'sw.js'), 'utf8');
+  app.writeFile('sw.js', `${sw}\n// next version\n`);
+  await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    await registration?.update();
+  });
+  await expect(page.getByTestId('update-prompt')).toBeVisible({ timeout: 60_000 });
+
+  // Start a restore, then accept the update while it runs.
+  await chooseModel(page, 'esrgan-medium', 4);
+  await chooseBackend(page, 'wasm');
+  await openFile(page, await plainPhoto());
+  await page.waitForFunction(() => window.__gendr.phase === 'restoring', null, {
+    timeout: 120_000,
+  });
+  await page.getByTestId('update-reload').click();
+  await expect(page.getByTestId('update-pending')).toBeVisible();
+  expect(await page.evaluate(() => window.__gendr.phase)).toBe('restoring');
+
+  // The page reloads only after the restore is done, under the new version.
+  await page.waitForFunction(() => sessionStorage.getItem('phase-at-unload') !== null, null, {
+    timeout: 180_000,
+  });
+  expect(await page.evaluate(() => sessionStorage.getItem('phase-at-unload'))).toBe('done');
+  await expect(page.getByTestId('update-prompt')).toHaveCount(0);
+  const state = await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    return {
+      waiting: registration?.waiting ?? null,
+      controlled: !!navigator.serviceWorker.controller,
+    };
+  });
+  expect(state).toEqual({ waiting: null, controlled: true });
+  const active = await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    return registration?.active?.scriptURL ?? null;
+  });
+  expect(active).toBe(`${app.origin}/sw.js`);
+});
+
+test('the web app manifest makes it installable', async ({ page, request }) => {
+  await page.goto(`${app.origin}/`);
+  const href = await page.locator('link[rel="manifest"]').getAttribute('href');
+  expect(href).toBe('/manifest.webmanifest');
+  const manifest = await (await request.get(`${app.origin}${href}`)).json();
+  expect(manifest).toMatchObject({
+    name: 'GenDR Web',
+    short_name: 'GenDR',
+    start_url: '/',
+    display: 'standalone',
+  });
+  const sizes = (manifest.icons as { sizes: string; purpose: string; src: string }[]).map(
+    (i) => `${i.sizes} ${i.purpose}`,
+  );
+  expect(sizes).toEqual(expect.arrayContaining(['192x192 any', '512x512 any', '512x512 maskable']));
+  for (const icon of manifest.icons as { src: string; type: string }[]) {
+    const response = await request.get(new URL(icon.src, `${app.origin}/`).href);
+    expect(response.ok(), icon.src).toBe(true);
+    expect(response.headers()['content-type']).toContain(icon.type.split('+')[0]);
+  }
+  // Chromium's own installability check.
+  const cdp = await page.context().newCDPSession(page);
+  const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+  // Playwright's contexts are incognito, where Chromium never offers installing: that one aside.
+  expect(installabilityErrors.filter((e) => e.errorId !== 'in-incognito')).toEqual([]);
+});
