@@ -9,6 +9,8 @@
  *   wrong-shape/ the manifest says 4 latent channels, the graphs have 16
  *   flaky/       like good/, but the first download of unet/model.onnx breaks off halfway
  *   slow/        like good/, trickled slowly (for Cancel)
+ *
+ * or, with `options.packs`, the packs the caller writes instead (e.g. the real-VAE pack).
  */
 import fs from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -60,9 +62,25 @@ async function writeVariants(root: string): Promise<void> {
   });
 }
 
-export async function startPackServer(port: number): Promise<PackServer> {
+export interface PackServerOptions {
+  /**
+   * Packs to serve instead of the generated test variants above: variant (folder) name → a
+   * function that writes the pack into the folder it is given (e.g. e2e/helpers/real-vae-pack.ts).
+   */
+  packs?: Record<string, (dir: string) => Promise<unknown>>;
+}
+
+export async function startPackServer(
+  port: number,
+  options: PackServerOptions = {},
+): Promise<PackServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'gendr-packs-'));
-  await writeVariants(dir);
+  if (options.packs) {
+    for (const [variant, write] of Object.entries(options.packs))
+      await write(path.join(dir, variant));
+  } else {
+    await writeVariants(dir);
+  }
   const requests: string[] = [];
   const cut = new Set<string>();
   const server = http.createServer((req, res) => {
