@@ -7,6 +7,10 @@
  * matches `gendr-web upscale --pack` on the same input within 3/255 and, the step being the
  * identity, the bicubic upscale at ≥ 30 dB.
  *
+ * The colour fix is AdaIN by default, which needs the whole decoded image, so every block arrives
+ * at the end; picked as 'none' in the UI, blocks stream out as the decoder finishes each row of
+ * tiles, spread over the decoding, and the result matches `--color-fix none` on the command line.
+ *
  * Needs the TAEF2 weights from the shared folder; skips with a message when they are missing.
  */
 import { execFile } from 'node:child_process';
@@ -34,6 +38,7 @@ const missing = realVaeMissing();
 let packs: PackServer;
 let input: string;
 let reference: string;
+let referenceNone: string;
 let cliMs = 0;
 
 /** The test hook's run times (src/lib/test-hook.ts). */
@@ -41,6 +46,14 @@ interface RunTimes {
   startedAt: number | null;
   finishedAt: number | null;
   runMs: number | null;
+}
+
+type TileLog = { done: number; total: number; at: number }[];
+
+/** Milliseconds from the first partial tile update to the last update of the run. */
+function partialSpread(updates: TileLog): number {
+  const first = updates.find((u) => u.done < u.total);
+  return first ? updates.at(-1)!.at - first.at : 0;
 }
 
 /** Bicubic ×scale of the input, as the pipeline upscales it before encoding. */
@@ -65,21 +78,26 @@ test.describe('real-VAE pack in the app', () => {
       .toFile(input);
     // The command line's run of the same pack, before the browser starts (2 cores: not at once).
     reference = scratchPath('real-vae-cli.png');
+    referenceNone = scratchPath('real-vae-cli-none.png');
+    const cli = (output: string, ...extra: string[]) =>
+      run(
+        process.execPath,
+        [
+          path.join(repoRoot, 'bin/gendr-web.mjs'),
+          'upscale',
+          input,
+          output,
+          '--pack',
+          path.join(packs.dir, REAL_VAE_PACK_ID),
+          '--quiet',
+          ...extra,
+        ],
+        { cwd: repoRoot, timeout: 120_000 },
+      );
     const start = performance.now();
-    await run(
-      process.execPath,
-      [
-        path.join(repoRoot, 'bin/gendr-web.mjs'),
-        'upscale',
-        input,
-        reference,
-        '--pack',
-        path.join(packs.dir, REAL_VAE_PACK_ID),
-        '--quiet',
-      ],
-      { cwd: repoRoot, timeout: 120_000 },
-    );
+    await cli(reference);
     cliMs = performance.now() - start;
+    await cli(referenceNone, '--color-fix', 'none');
   });
   test.afterAll(async () => packs?.close());
 
@@ -95,8 +113,14 @@ test.describe('real-VAE pack in the app', () => {
 
     const option = page.getByTestId(`model-option-pack:${REAL_VAE_PACK_ID}`);
     await expect(option).toBeVisible();
+    // The colour-fix choice belongs to packs: hidden for built-in models, AdaIN by default.
+    const colorFix = page.getByRole('group', { name: 'Colour fix' });
+    await expect(colorFix).toHaveCount(0);
     await option.check();
     await expect(page.getByTestId(`scale-option-${SCALE}`)).toBeChecked();
+    await expect(colorFix).toBeVisible();
+    await expect(colorFix.getByRole('radio', { name: 'AdaIN' })).toBeChecked();
+    await expect(colorFix.getByRole('radio', { name: 'None' })).not.toBeChecked();
     await chooseBackend(page, 'wasm');
     await openFile(page, input);
     await waitForResult(page, 90_000);
@@ -132,5 +156,35 @@ test.describe('real-VAE pack in the app', () => {
     );
     expect(diff).toBeLessThanOrEqual(3);
     expect(vsBicubic).toBeGreaterThanOrEqual(30);
+
+    // Colour fix 'none', picked in the UI: the same pack (already loaded) restores again, its
+    // blocks arriving row by row while the decoder runs instead of all at the end.
+    await colorFix.getByRole('radio', { name: 'None' }).check();
+    await expect(colorFix.getByRole('radio', { name: 'AdaIN' })).not.toBeChecked();
+    const previousStart = times.startedAt;
+    await page.getByTestId('restore-button').click();
+    await page.waitForFunction((prev) => window.__gendr.startedAt !== prev, previousStart);
+    await waitForResult(page, 90_000);
+    const streamed = await page.evaluate(() => window.__gendr.tileLog);
+    const streamedPartial = streamed.filter((u) => u.done < u.total);
+    expect(streamedPartial.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < streamed.length; i++)
+      expect(streamed[i].done).toBeGreaterThanOrEqual(streamed[i - 1].done);
+    expect(streamed.at(-1)!.done).toBe(streamed.at(-1)!.total);
+    const savedNone = (await download(page, 'real-vae-app-none.png')).file;
+    const diffNone = maxChannelDiff(await readRgba(savedNone), await readRgba(referenceNone));
+    const adainSpread = partialSpread(updates);
+    const noneSpread = partialSpread(streamed);
+    console.log(
+      `colour fix none: ${streamed.length} tile updates, partial ones spread over ${Math.round(noneSpread)} ms ` +
+        `(AdaIN: ${Math.round(adainSpread)} ms); max diff vs CLI --color-fix none ${diffNone}/255`,
+    );
+    expect(diffNone).toBeLessThanOrEqual(3);
+    // The AdaIN result differs from the uncorrected one: the choice reached the pipeline.
+    expect(maxChannelDiff(await readRgba(savedNone), await readRgba(saved))).toBeGreaterThan(3);
+    // Streamed while decoding: a decoder tile row (three 16² latent tiles on WASM) lies between
+    // the first band and the last, where AdaIN's blocks all come within a few milliseconds.
+    expect(noneSpread).toBeGreaterThanOrEqual(50);
+    expect(noneSpread).toBeGreaterThan(4 * adainSpread);
   });
 });

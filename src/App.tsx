@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { BackendPicker } from './components/BackendPicker.tsx';
 import { EmptyState } from './components/EmptyState.tsx';
 import { ModelPicker } from './components/ModelPicker.tsx';
+import { ColorFixPicker } from './features/model-manager/ColorFixPicker.tsx';
 import { BatchPanel } from './features/batch/components/BatchPanel.tsx';
 import { InputsPanel } from './features/inputs/components/InputsPanel.tsx';
 import { ModelManager } from './features/model-manager/ModelManager.tsx';
@@ -38,6 +39,7 @@ export function App() {
           <SourcePicker />
           <InputsPanel />
           <ModelPicker />
+          <ColorFixPicker />
           <BackendPicker />
           <RestoreButton />
           <ModelManager />

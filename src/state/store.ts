@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type {
   BackendName,
   BackendPreference,
+  ColorFix,
   RestoreStage,
   TileMessage,
 } from '../../workers/worker/protocol.ts';
@@ -87,6 +88,8 @@ export interface AppState {
   modelsError: string | null;
   modelId: string | null;
   backend: BackendPreference;
+  /** Colour fix after decoding, for model packs (AdaIN by default). */
+  colorFix: ColorFix;
   source: SourceImage | null;
   sourceError: string | null;
   sourceNote: string | null;
@@ -101,6 +104,7 @@ export interface AppState {
   init(): Promise<void>;
   selectModel(id: string): void;
   setBackend(backend: BackendPreference): void;
+  setColorFix(colorFix: ColorFix): void;
   setFormat(format: OutputFormat): void;
   setQuality(quality: number): void;
   openFile(file: Blob, name: string, options?: { downscaleTo?: Size }): Promise<void>;
@@ -164,6 +168,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     source: SourceImage,
     model: BuiltinModelManifest,
     backend: BackendPreference,
+    colorFix: ColorFix,
   ) => {
     const id = ++runSeq;
     const width = source.width * model.scale;
@@ -210,6 +215,7 @@ export const useAppStore = create<AppState>()((set, get) => {
           inputRange: model.inputRange,
           overlap: model.tileMargin,
           backend,
+          colorFix,
           faults: testFaultsFor(source.name),
         },
         {
@@ -251,6 +257,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     modelsError: null,
     modelId: null,
     backend: 'auto',
+    colorFix: 'adain',
     source: null,
     sourceError: null,
     sourceNote: null,
@@ -284,6 +291,9 @@ export const useAppStore = create<AppState>()((set, get) => {
     },
     setBackend(backend) {
       set({ backend });
+    },
+    setColorFix(colorFix) {
+      set({ colorFix });
     },
     setFormat(format) {
       set({ format, downloadError: null });
@@ -343,7 +353,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     },
 
     async restore() {
-      const { source, models, modelId, backend } = get();
+      const { source, models, modelId, backend, colorFix } = get();
       const model = models.find((m) => m.id === modelId);
       if (!source || !model) return;
       // One run at a time on the one worker: cancel the current one and queue behind it.
@@ -354,7 +364,7 @@ export const useAppStore = create<AppState>()((set, get) => {
         get().cancel();
         await previous;
         if (get().source !== source) return;
-        await runOnWorker(source, model, backend);
+        await runOnWorker(source, model, backend, colorFix);
       } finally {
         finish();
       }

@@ -3,7 +3,10 @@
  * carried by Comlink. Pixel buffers travel as transferables, never as copies.
  */
 import type { Rect } from '../engine/image.ts';
+import type { ColorFix } from '../engine/latent/color-fix.ts';
 import type { TestFaults } from './faults/test-faults.ts';
+
+export type { ColorFix };
 
 /** What the user asked for in the backend setting. */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -32,6 +35,8 @@ export interface RestoreRequest {
   tileSize?: number;
   /** Context per tile side in input pixels: the model's tileMargin, for seam-free tiling. */
   overlap?: number;
+  /** Model packs only: colour fix after decoding (AdaIN when absent). Built-in models ignore it. */
+  colorFix?: ColorFix;
   /** TEST-ONLY: faults to inject (see workers/worker/faults/test-faults.ts). */
   faults?: TestFaults;
 }

@@ -221,7 +221,9 @@ export function createRestoreService(): RestoreApi {
       // An installed model pack (`pack:<id>`, src/features/model-manager): the latent pipeline.
       const packId = packIdOf(request.modelId);
       if (packId !== null) {
-        const result = await restoreInstalledPack(packId, image, request.backend, sink, signal);
+        const result = await restoreInstalledPack(packId, image, request.backend, sink, signal, {
+          colorFix: request.colorFix,
+        });
         await sink.flush();
         return { ...result, totalMs: performance.now() - started };
       }

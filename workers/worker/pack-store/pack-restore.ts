@@ -12,7 +12,9 @@ import {
   type AdapterFeaturesLike,
 } from '../../engine/latent/fp16-guard.ts';
 import { loadPack, readPackManifest, type LoadedPack } from '../../engine/latent/pack-loader.ts';
+import type { ColorFix } from '../../engine/latent/color-fix.ts';
 import { runPack } from '../../engine/latent/pipeline.ts';
+import type { DeviceLimits } from '../../engine/latent/tiling-plan.ts';
 import type { EngineSession } from '../../engine/session.ts';
 import type { TileUpdate } from '../../engine/upscale.ts';
 import { createOrtWebRuntime, WebGpuRunError, type OrtWebBackend } from '../../runtime/ort-web.ts';
@@ -20,6 +22,7 @@ import { planBackend, probeGpu } from '../gpu-probe.ts';
 import { loadOrt, threadsInUse } from '../ort-loader.ts';
 import type { BackendName, BackendPreference, RestoreStage } from '../protocol.ts';
 import { installedPackSource } from './installed-pack-source.ts';
+import { packDeviceLimits, type GpuBufferLimits } from './pack-limits.ts';
 
 export interface PackRestoreEvents {
   stage(stage: RestoreStage, backend: BackendName | null): void;
@@ -27,6 +30,11 @@ export interface PackRestoreEvents {
   restart(backend: BackendName): void;
   progress(done: number, total: number): void;
   tile(update: TileUpdate): void;
+}
+
+export interface PackRestoreOptions {
+  /** Colour fix after decoding; the pipeline's default (AdaIN) when absent. */
+  colorFix?: ColorFix;
 }
 
 export interface PackRestoreResult {
@@ -95,11 +103,32 @@ async function load(
   return loaded;
 }
 
+/**
+ * Limits for automatic tile sizes on `backend`: the WebGPU device ORT runs on (the adapter's
+ * limits before it exists), or the memory available to WASM.
+ */
+async function deviceLimits(
+  backend: OrtWebBackend,
+  adapter: unknown,
+): Promise<DeviceLimits | undefined> {
+  let gpu: GpuBufferLimits | null = null;
+  if (backend === 'webgpu') {
+    const ort = await loadOrt('webgpu');
+    const device = (await Promise.resolve(ort.env.webgpu.device).catch(() => undefined)) as
+      { limits?: GpuBufferLimits } | undefined;
+    gpu = device?.limits ?? (adapter as { limits?: GpuBufferLimits } | null)?.limits ?? null;
+  }
+  const deviceMemoryGiB = (navigator as Navigator & { deviceMemory?: number }).deviceMemory;
+  return packDeviceLimits({ backend, gpu, deviceMemoryGiB });
+}
+
 async function run(
   model: Loaded,
   image: RgbaImage,
   events: PackRestoreEvents,
   signal: AbortSignal,
+  options: PackRestoreOptions,
+  limits: DeviceLimits | undefined,
 ): Promise<RgbaImage> {
   const { sessions } = model.pack;
   const wrapped = {
@@ -115,6 +144,8 @@ async function run(
     tensors: model.runtime,
     embeddings: model.pack.embeddings,
     packInterface: model.pack.packInterface,
+    colorFix: options.colorFix,
+    limits,
     signal,
     onProgress: (d, t) => {
       done = d;
@@ -134,6 +165,7 @@ export async function restoreInstalledPack(
   preference: BackendPreference,
   events: PackRestoreEvents,
   signal: AbortSignal,
+  options: PackRestoreOptions = {},
 ): Promise<PackRestoreResult> {
   const manifest = await readPackManifest(await installedPackSource(packId));
   const plan = await planBackend(preference);
@@ -155,11 +187,12 @@ export async function restoreInstalledPack(
     backend = 'wasm';
     model = await load(packId, backend, shaderF16, events, signal);
   }
+  let limits = await deviceLimits(backend, adapter);
   events.stage('restoring', backend);
   let start = performance.now();
   let output: RgbaImage;
   try {
-    output = await run(model, image, events, signal);
+    output = await run(model, image, events, signal, options, limits);
   } catch (error) {
     if (!(error instanceof WebGpuRunError) || signal.aborted) throw error;
     events.notice(
@@ -167,10 +200,11 @@ export async function restoreInstalledPack(
     );
     backend = 'wasm';
     model = await load(packId, backend, shaderF16, events, signal);
+    limits = await deviceLimits(backend, adapter);
     events.restart(backend);
     events.stage('restoring', backend);
     start = performance.now();
-    output = await run(model, image, events, signal);
+    output = await run(model, image, events, signal, options, limits);
   }
   return {
     width: output.width,
