@@ -14,7 +14,6 @@
  * Self-contained like e2e/latent-parity.spec.ts: its own server (e2e/latent-server.ts, on a free
  * port), no app. Run: GENDR_E2E_PORT=4188 npx playwright test e2e/sd-pack-parity.spec.ts
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,27 +21,21 @@ import { expect, test, type Page } from '@playwright/test';
 import * as ort from 'onnxruntime-node';
 import { FUSED_VARIANT } from '../tools/builder/sd-pack.ts';
 import { float, GraphBuilder } from '../tools/onnx/graph-builder.ts';
-import { parseUnetConfig } from '../tools/builder/architectures/sd-unet/config.ts';
-import { planUnet, unetTensorSpecs } from '../tools/builder/architectures/sd-unet/plan.ts';
-import { parseVaeConfig } from '../tools/builder/architectures/sd-vae/config.ts';
-import { planVae, vaeTensorSpecs } from '../tools/builder/architectures/sd-vae/plan.ts';
 import { dirPackSource } from '../tools/builder/pack-dir.ts';
-import { writeRandomSafetensors } from '../tools/builder/random-weights.ts';
-import { writeSafetensorsFile } from '../tools/builder/safetensors-file.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
 import type { RgbaImage } from '../workers/engine/image.ts';
 import type { GraphForm } from '../workers/engine/latent/manifest.ts';
 import { loadPack } from '../workers/engine/latent/pack-loader.ts';
 import { runPack } from '../workers/engine/latent/pipeline.ts';
 import { syntheticPhoto } from '../test/helpers/rgba-images.ts';
-import { repoRoot } from '../test/helpers/shared.ts';
-import { signal, TINY_UNET, TINY_VAE } from '../test/helpers/sd-tiny.ts';
+import { signal } from '../test/helpers/sd-tiny.ts';
 import {
   relativeError,
   runPackGraphs,
   type GraphInputs,
   type GraphOutputs,
 } from './latent-graph-runs.ts';
+import { gendrCli, writeDiffusersCheckpoint } from './helpers/sd-tiny-pack.ts';
 import { startLatentServer, type LatentServer } from './latent-server.ts';
 import type { HarnessGraphRun, HarnessRun } from './latent-harness.ts';
 
@@ -71,38 +64,7 @@ const packs = { fp32: 'packs/sd-fp32/', fp16: 'packs/sd-fp16/' };
 /** onnxruntime-node's results per pack and form. */
 const reference: Record<string, { graphs: GraphOutputs; image: RgbaImage }> = {};
 
-function cli(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [path.join(repoRoot, 'bin/gendr-web.mjs'), ...args],
-      { cwd: repoRoot },
-      (err, _stdout, stderr) =>
-        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stderr),
-    );
-  });
-}
-
-/** A diffusers-style folder: unet/ and vae/ with config.json + diffusion_pytorch_model.safetensors. */
-async function writeDiffusersCheckpoint(root: string): Promise<void> {
-  const unet = parseUnetConfig(TINY_UNET);
-  const vae = parseVaeConfig(TINY_VAE);
-  await writeRandomSafetensors(
-    path.join(root, 'unet/diffusion_pytorch_model.safetensors'),
-    unetTensorSpecs(planUnet(unet)),
-    31,
-  );
-  fs.writeFileSync(path.join(root, 'unet/config.json'), JSON.stringify(TINY_UNET));
-  await writeRandomSafetensors(
-    path.join(root, 'vae/diffusion_pytorch_model.safetensors'),
-    vaeTensorSpecs(planVae(vae)),
-    32,
-  );
-  fs.writeFileSync(path.join(root, 'vae/config.json'), JSON.stringify(TINY_VAE));
-  await writeSafetensorsFile(path.join(root, 'prompt_embeds.safetensors'), [
-    { name: 'prompt_embeds', dtype: 'F32', shape: [1, 77, 32], data: signal(77 * 32, 0.23, 1) },
-  ]);
-}
+const cli = gendrCli;
 
 async function nodeReference(dir: string, form: GraphForm) {
   const runtime = createOrtNodeRuntime({ intraOpNumThreads: 1 });
