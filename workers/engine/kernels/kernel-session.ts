@@ -34,7 +34,7 @@ import {
 } from './helper-protocol.ts';
 import { paddedFloats, WasmKernels } from './wasm-kernels.ts';
 
-const TB = 12; // Winograd tiles per block (kernels.c)
+const TB = 32; // Winograd tiles per block: an upper bound of TB in kernels.c
 const FLAG_RELU = 1;
 const FLAG_RESIDUAL = 2;
 
@@ -189,14 +189,15 @@ export class KernelProgramRunner {
     });
   }
 
-  /** Runs the program on NCHW float32 input [1, 3, height, width]; returns NCHW output. */
+  /** Runs the program on NCHW float32 input [1, C, height, width]; returns NCHW output. */
   run(input: Float32Array, width: number, height: number): Float32Array {
     const { program, kernels } = this;
     const layout = this.layoutFor(width, height);
     const k = kernels.k;
     const inPtr = kernels.alloc(input.length);
     kernels.f32(inPtr, input.length).set(input);
-    k.nchw_to_nhwc(inPtr, 3, height, width, layout.ptr[0], program.buffers[0].channels);
+    const channels = program.buffers[0].channels;
+    k.nchw_to_nhwc(inPtr, channels, height, width, layout.ptr[0], channels);
     program.steps.forEach((step, i) => {
       const started = this.profile ? performance.now() : 0;
       this.runStep(layout, step, i, width, height);
@@ -396,8 +397,10 @@ export async function createKernelSession(
       if (!x || !(x.data instanceof Float32Array))
         throw new Error(`kernels: feed ${program.inputName} must be float32`);
       const [n, c, h, w] = x.dims;
-      if (n !== 1 || c !== 3)
-        throw new Error(`kernels: input must be [1, 3, H, W], got [${x.dims.join(', ')}]`);
+      if (n !== 1 || c !== program.buffers[0].channels)
+        throw new Error(
+          `kernels: input must be [1, ${program.buffers[0].channels}, H, W], got [${x.dims.join(', ')}]`,
+        );
       const data = runner.run(x.data, w, h);
       const s = program.scale;
       return {

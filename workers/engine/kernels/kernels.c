@@ -26,7 +26,9 @@
 
 #define COB 8 /* output channels per block: two v128 */
 #define PXB 6 /* pixels (or Winograd tiles) per micro-kernel */
-#define TB 12 /* Winograd tiles per block */
+#ifndef TB
+#define TB 12 /* Winograd tiles per block (the scratch in kernel-session.ts is sized for up to 32) */
+#endif
 
 #define F4(x) wasm_f32x4_splat(x)
 #define ADD wasm_f32x4_add

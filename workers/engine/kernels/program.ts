@@ -208,9 +208,11 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
   const scaleOf = new Map<number, number>();
   const steps: Step[] = [];
   const done = new Set<NodeProto>();
-  const input = newBuf(3, 1);
+  const inputInfo = graph.input?.find((i) => i.name === inputName);
+  const inputChannels = Number(inputInfo?.type?.tensorType?.shape?.dim?.[1]?.dimValue ?? 3);
+  const input = newBuf(inputChannels, 1);
   scaleOf.set(input.id, 1);
-  values.set(inputName, [{ buf: input.id, offset: 0, channels: 3 }]);
+  values.set(inputName, [{ buf: input.id, offset: 0, channels: inputChannels }]);
 
   const value = (name: string): SliceRef[] => {
     const v = values.get(name);
@@ -380,6 +382,11 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
     } else if (op === 'Clip') {
       const lo = ins[1] ? scalar(ins[1]) : null;
       const hi = ins[2] ? scalar(ins[2]) : null;
+      const next = consumers.get(out) ?? [];
+      const terminal =
+        out === outputName ||
+        (next.length === 1 && next[0].opType === 'Identity' && next[0].output?.[0] === outputName);
+      if (!terminal) throw new Error(`kernels: ${node.name} clips before the end of the graph`);
       clip = [lo ?? -Infinity, hi ?? Infinity];
       values.set(out, value(ins[0]));
     } else {

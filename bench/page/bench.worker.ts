@@ -1,0 +1,96 @@
+/**
+ * The bench worker: onnxruntime-web (WASM build, as the app's worker loads it) with a chosen thread
+ * count and session options, or the hand-written kernels (workers/engine/kernels), running either one untiled session.run (raw runtime speed) or the
+ * engine's tiled pipeline (workers/engine/upscale.ts) with every session.run timed, streaming
+ * tiles to the page the way the app's worker does.
+ */
+import { createKernelSession, plainTensors } from '../../workers/engine/kernels/kernel-session.ts';
+import { spawnBrowserHelper } from '../../workers/engine/kernels/browser-helpers.ts';
+import type { EngineSession, TensorFactory } from '../../workers/engine/session.ts';
+import { upscaleImage } from '../../workers/engine/upscale.ts';
+import { createOrtWebRuntime } from '../../workers/runtime/ort-web.ts';
+import { loadOrt } from '../../workers/worker/ort-loader.ts';
+import { bitmapToRgba } from '../../workers/worker/pixels.ts';
+import type { BenchWorkerMessage, BenchWorkerRequest } from './protocol.ts';
+
+let session: EngineSession | null = null;
+let runtime: TensorFactory | null = null;
+let inferenceMs = 0;
+
+const post = (message: BenchWorkerMessage, transfer: Transferable[] = []) =>
+  self.postMessage(message, { transfer });
+
+async function handle(message: BenchWorkerRequest): Promise<void> {
+  if (message.kind === 'init') {
+    const bytes = new Uint8Array(await (await fetch(message.modelUrl)).arrayBuffer());
+    let inner: EngineSession;
+    let threads = message.threads;
+    if (message.kernelsUrl) {
+      const module = await WebAssembly.compileStreaming(fetch(message.kernelsUrl));
+      inner = await createKernelSession(bytes, module, {
+        threads: message.threads,
+        spawnHelper: spawnBrowserHelper,
+      });
+      runtime = plainTensors;
+    } else {
+      const ort = await loadOrt('wasm');
+      ort.env.wasm.numThreads = message.threads;
+      const ortRuntime = createOrtWebRuntime(ort, 'wasm', { sessionOptions: message.session });
+      runtime = ortRuntime;
+      inner = await ortRuntime.createSession(bytes);
+      threads = ort.env.wasm.numThreads ?? 1;
+    }
+    session = {
+      ...inner,
+      async run(feeds) {
+        const start = performance.now();
+        try {
+          return await inner.run(feeds);
+        } finally {
+          inferenceMs += performance.now() - start;
+        }
+      },
+    };
+    post({ kind: 'ready', threads });
+    return;
+  }
+  if (!session || !runtime) throw new Error('bench worker: init first');
+  if (message.kind === 'raw') {
+    const { width, height, rangeMax } = message;
+    const data = new Float32Array(3 * width * height);
+    for (let i = 0; i < data.length; i++) data[i] = ((i * 7919) % 256) * (rangeMax / 255);
+    const input = runtime.tensor('float32', data, [1, 3, height, width]);
+    const start = performance.now();
+    const outputs = await session.run({ [session.inputNames[0]]: input });
+    const ms = performance.now() - start;
+    for (const t of Object.values(outputs)) t.dispose?.();
+    post({ kind: 'raw-done', ms });
+    return;
+  }
+  const image = bitmapToRgba(message.image);
+  inferenceMs = 0;
+  let tiles = 0;
+  const start = performance.now();
+  const output = await upscaleImage(session, runtime, image, {
+    scale: message.scale,
+    inputRange: message.inputRange,
+    overlap: message.overlap,
+    tileSize: message.tileSize,
+    onTile: (update) => {
+      tiles++;
+      const data = update.data.slice();
+      post({ kind: 'tile', rect: update.rect, data }, [data.buffer]);
+    },
+  });
+  const wallMs = performance.now() - start;
+  post({
+    kind: 'pipeline-done',
+    run: { wallMs, inferenceMs, tiles, width: output.width, height: output.height },
+  });
+}
+
+self.onmessage = (event: MessageEvent<BenchWorkerRequest>) => {
+  handle(event.data).catch((error: unknown) =>
+    post({ kind: 'error', message: error instanceof Error ? error.message : String(error) }),
+  );
+};

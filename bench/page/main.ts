@@ -1,0 +1,196 @@
+/**
+ * The bench page: runs our app's worker, the engine pipeline in a bench worker, raw
+ * onnxruntime-web sessions and UpscalerJS side by side in one Chromium, and exposes them to the
+ * Node driver (tools/bench/main.ts) as `window.gendrBench`.
+ */
+import { RestoreClient } from '../../src/lib/restore-client.ts';
+import { fetchModelIndex, modelUrl } from '../../src/lib/model-index.ts';
+import { BenchWorker } from './bench-worker-client.ts';
+import { imageBitmap } from './images.ts';
+import { runPeer } from './peer.ts';
+import type {
+  AppRequest,
+  AppRun,
+  BenchApi,
+  PageInfo,
+  PipelineRequest,
+  PipelineRun,
+  RawRequest,
+} from './protocol.ts';
+
+let appClient: RestoreClient | null = null;
+
+/** The page keeps the restored image, as the app does: tiles are copied into one RGBA buffer. */
+class OutputCanvas {
+  private data: Uint8ClampedArray | null = null;
+  private width = 0;
+  paste(
+    rect: { x: number; y: number; width: number; height: number },
+    tile: Uint8ClampedArray,
+    width: number,
+    height: number,
+  ) {
+    if (!this.data || this.width !== width || this.data.length !== width * height * 4) {
+      this.data = new Uint8ClampedArray(width * height * 4);
+      this.width = width;
+    }
+    for (let row = 0; row < rect.height; row++) {
+      const from = row * rect.width * 4;
+      this.data.set(
+        tile.subarray(from, from + rect.width * 4),
+        ((rect.y + row) * width + rect.x) * 4,
+      );
+    }
+  }
+}
+
+const output = new OutputCanvas();
+
+async function info(): Promise<PageInfo> {
+  let webgpuAdapter: string | null = null;
+  type AdapterInfo = { vendor?: string; architecture?: string; description?: string };
+  const gpu = (
+    navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: AdapterInfo } | null> } }
+  ).gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  if (adapter) {
+    const i = adapter.info ?? {};
+    webgpuAdapter =
+      [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || 'unknown adapter';
+  }
+  return {
+    userAgent: navigator.userAgent,
+    crossOriginIsolated: self.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    webgpuAdapter,
+  };
+}
+
+async function app(request: AppRequest): Promise<AppRun[]> {
+  const index = await fetchModelIndex();
+  const manifest = index.models.find((m) => m.id === request.modelId);
+  if (!manifest) throw new Error(`unknown model ${request.modelId}`);
+  appClient ??= new RestoreClient();
+  const client = appClient;
+  const runs: AppRun[] = [];
+  for (let i = 0; i <= request.runs; i++) {
+    const image = await imageBitmap(request.image);
+    const outW = image.width * manifest.scale;
+    const outH = image.height * manifest.scale;
+    let firstTile = 0;
+    let tiles = 0;
+    const start = performance.now();
+    const result = await client.restore(
+      {
+        image,
+        modelId: manifest.id,
+        modelUrl: modelUrl(manifest),
+        scale: manifest.scale,
+        inputRange: manifest.inputRange,
+        backend: request.backend,
+        tileSize: request.tileSize,
+        overlap: manifest.tileMargin,
+      },
+      {
+        stage: () => undefined,
+        notice: (message) => console.warn(`notice: ${message}`),
+        restart: () => undefined,
+        progress: () => undefined,
+        tile: (tile) => {
+          if (tiles++ === 0) firstTile = performance.now() - start;
+          output.paste(tile.rect, tile.data, outW, outH);
+        },
+      },
+    );
+    const wallMs = performance.now() - start;
+    // The first call loads the runtime and the model: it is the warm-up.
+    if (i > 0) {
+      runs.push({
+        wallMs,
+        firstTileMs: firstTile,
+        tiles,
+        backend: result.backend,
+        threads: result.threads,
+        runMs: result.runMs,
+        totalMs: result.totalMs,
+      });
+    }
+  }
+  return runs;
+}
+
+async function pipeline(request: PipelineRequest): Promise<PipelineRun[]> {
+  const worker = new BenchWorker();
+  try {
+    await worker.init(request.modelUrl, request.threads, request.session, request.kernelsUrl);
+    const runs: PipelineRun[] = [];
+    for (let i = 0; i <= request.runs; i++) {
+      const image = await imageBitmap(request.image);
+      const outW = image.width * request.scale;
+      const outH = image.height * request.scale;
+      let firstTile = 0;
+      let tiles = 0;
+      const start = performance.now();
+      worker.onTile = (tile) => {
+        if (tiles++ === 0) firstTile = performance.now() - start;
+        output.paste(tile.rect, tile.data, outW, outH);
+      };
+      const done = await worker.pipeline({
+        kind: 'pipeline',
+        image,
+        scale: request.scale,
+        inputRange: request.inputRange,
+        overlap: request.overlap,
+        tileSize: request.tileSize,
+      });
+      const wallMs = performance.now() - start;
+      if (i > 0)
+        runs.push({
+          wallMs,
+          inferenceMs: done.run.inferenceMs,
+          firstTileMs: firstTile,
+          tiles: done.run.tiles,
+        });
+    }
+    return runs;
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** Rows [y0, y1) of band `i` of `n` over `height`, widened by `overlap` rows of context. */
+function band(i: number, n: number, height: number, overlap: number): [number, number] {
+  const y0 = Math.round((i * height) / n);
+  const y1 = Math.round(((i + 1) * height) / n);
+  return [Math.max(0, y0 - overlap), Math.min(height, y1 + overlap)];
+}
+
+async function raw(request: RawRequest): Promise<number[]> {
+  const n = request.workers ?? 1;
+  const workers = Array.from({ length: n }, () => new BenchWorker());
+  try {
+    await Promise.all(
+      workers.map((w) =>
+        w.init(request.modelUrl, request.threads, request.session, request.kernelsUrl),
+      ),
+    );
+    const times: number[] = [];
+    for (let i = 0; i <= request.runs; i++) {
+      const start = performance.now();
+      await Promise.all(
+        workers.map((w, k) => {
+          const [y0, y1] = band(k, n, request.size, n > 1 ? (request.overlap ?? 0) : 0);
+          return w.raw(request.size, y1 - y0, request.rangeMax);
+        }),
+      );
+      if (i > 0) times.push(performance.now() - start);
+    }
+    return times;
+  } finally {
+    for (const w of workers) w.terminate();
+  }
+}
+
+const api: BenchApi = { info, app, pipeline, raw, peer: runPeer };
+(window as unknown as { gendrBench: BenchApi }).gendrBench = api;
+document.body.dataset.ready = 'true';

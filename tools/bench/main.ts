@@ -1,0 +1,186 @@
+/**
+ * `npm run bench`: GenDR Web against UpscalerJS and native onnxruntime, pipeline overhead, memory
+ * against image size, time to first tile, and the runtime variants of issue 9, in one Chromium
+ * plus this Node process. Prints a table and writes bench/results.json and BENCHMARKS.md.
+ *
+ *   node bin/run-ts.mjs tools/bench/main.ts [--runs 3] [--threads 2] [--suites a,b] [--no-webgl]
+ *        [--quick] [--out DIR]
+ *
+ * --quick: tiny inputs and one run (the smoke test); results go to --out (default: a temp dir).
+ * --report-only: rewrite BENCHMARKS.md from bench/results.json without measuring.
+ * Suites: peer, overhead, memory, variants, gendr.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BuiltinModelIndex } from '../../workers/engine/models/builtin-manifest.ts';
+import { copyFile } from 'node:fs/promises';
+import { buildKernels } from '../perf/build-kernels.ts';
+import { buildBenchPage } from './build-page.ts';
+import { launchBench } from './chromium.ts';
+import { makeInputs } from './inputs.ts';
+import { environment, printSummary, writeReports, type BenchResults } from './report.ts';
+import { startBenchServer } from './server.ts';
+import { gendrStages } from './gendr.ts';
+import { headToHead, memory, overhead, variants, type BenchContext } from './suites.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    suites: { type: 'string', default: 'peer,overhead,memory,variants,gendr' },
+    'no-webgl': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'report-only': { type: 'boolean', default: false },
+  },
+});
+
+// --report-only: rewrite BENCHMARKS.md from an existing bench/results.json (e.g. after editing
+// bench/experiments.md), measuring nothing.
+if (values['report-only']) {
+  const dir = values.out ?? repoRoot;
+  const previous = JSON.parse(
+    await readFile(path.join(dir, 'bench/results.json'), 'utf8'),
+  ) as BenchResults;
+  await writeReports(previous, dir);
+  console.log(`[bench] rewrote ${path.join(dir, 'BENCHMARKS.md')} from bench/results.json`);
+  process.exit(0);
+}
+
+const quick = values.quick;
+const runs = quick ? 1 : Number(values.runs);
+const threads = Number(values.threads);
+const suites = new Set(values.suites.split(','));
+const outDir =
+  values.out ?? (quick ? await mkdtemp(path.join(os.tmpdir(), 'gendr-bench-')) : repoRoot);
+
+const sizes = quick
+  ? { medium: 24, thick: 16, overhead: 64, memory: [32, 48, 64], variants: 24, gendr: 32 }
+  : {
+      medium: 256,
+      thick: 128,
+      overhead: 1024,
+      memory: [256, 512, 1024],
+      variants: 256,
+      gendr: 256,
+    };
+
+const indexFile = path.join(repoRoot, 'public/models/index.json');
+if (!existsSync(indexFile))
+  throw new Error(`${indexFile} is missing: run \`npm run models\` first`);
+const index = JSON.parse(await readFile(indexFile, 'utf8')) as BuiltinModelIndex;
+
+const cache = path.join(repoRoot, 'node_modules/.cache/gendr-bench');
+const pageDir = path.join(cache, 'page');
+const dataDir = path.join(cache, 'data');
+await mkdir(dataDir, { recursive: true });
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+const loadBefore = os.loadavg();
+log('building the bench page');
+const pagePath = await buildBenchPage(repoRoot, pageDir);
+const inputs = await makeInputs(dataDir, [
+  sizes.medium,
+  sizes.thick,
+  sizes.overhead,
+  ...sizes.memory,
+  sizes.variants,
+]);
+let kernels: { url: string; simdFile: string } | null = null;
+try {
+  const built = buildKernels();
+  await copyFile(built['kernels-relaxed'], path.join(dataDir, 'kernels-relaxed.wasm'));
+  kernels = { url: '/data/kernels-relaxed.wasm', simdFile: built['kernels-simd'] };
+} catch (error) {
+  log(
+    `hand-written kernels not built (${(error as Error).message.split('\n')[0]}): their variants are skipped`,
+  );
+}
+const server = await startBenchServer({ repoRoot, pageDir, dataDir });
+const browser = await launchBench(`${server.url}${pagePath}`);
+const results: BenchResults = {
+  date: new Date().toISOString(),
+  quick,
+  runs,
+  threads,
+  input: inputs.source,
+  environment: await environment(repoRoot, browser.version),
+  pageInfo: null,
+  headToHead: [],
+  overhead: null,
+  memory: null,
+  variants: [],
+  gendr: [],
+  loadAverage: { before: loadBefore, after: [] },
+};
+
+try {
+  const page = await browser.open();
+  results.pageInfo = await page.call('info');
+  if (!results.pageInfo.crossOriginIsolated)
+    throw new Error('the bench page is not cross-origin isolated');
+  const ctx: BenchContext = {
+    browser,
+    page,
+    repoRoot,
+    dataDir,
+    input: (size) => `/data/input-${size}.png`,
+    inputFile: (size) => inputs.files.get(size) ?? '',
+    manifest: (id) => {
+      const m = index.models.find((x) => x.id === id);
+      if (!m) throw new Error(`model ${id} is not built`);
+      return m;
+    },
+    threads,
+    runs,
+    log,
+    kernelsUrl: kernels?.url ?? null,
+    kernelsSimdFile: kernels?.simdFile ?? null,
+  };
+  const webgl = !quick && !values['no-webgl'];
+  if (suites.has('peer')) {
+    results.headToHead.push(
+      await headToHead(ctx, 'esrgan-medium-x4', sizes.medium, {
+        peerDefault: webgl,
+        peerPatch: 128,
+      }),
+    );
+    results.headToHead.push(
+      await headToHead(ctx, 'esrgan-thick-x4', sizes.thick, { peerDefault: false }),
+    );
+  }
+  if (suites.has('overhead'))
+    results.overhead = await overhead(ctx, 'esrgan-medium-x4', sizes.overhead);
+  if (suites.has('memory')) results.memory = await memory(ctx, 'esrgan-medium-x4', sizes.memory);
+  if (suites.has('variants')) {
+    results.variants.push(...(await variants(ctx, 'esrgan-medium-x4', sizes.variants)));
+    results.variants.push(
+      ...(await variants(ctx, 'esrgan-thick-x4', sizes.thick, [
+        'baseline',
+        'rewritten',
+        'fixed-shape',
+        `${threads}-workers`,
+      ])),
+    );
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+if (suites.has('gendr')) {
+  try {
+    results.gendr = await gendrStages(inputs.files.get(sizes.gendr) ?? '', threads, runs, log);
+  } catch (error) {
+    log(`GenDR pipeline failed: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+results.loadAverage.after = os.loadavg();
+printSummary(results);
+await writeReports(results, outDir);
+log(`wrote ${path.join(outDir, 'bench/results.json')} and ${path.join(outDir, 'BENCHMARKS.md')}`);

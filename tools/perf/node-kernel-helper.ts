@@ -1,0 +1,18 @@
+/** spawnHelper for the kernel session under Node: a worker_threads worker (its entry registers tsx). */
+import { Worker } from 'node:worker_threads';
+import type { SpawnHelper } from '../../workers/engine/kernels/kernel-session.ts';
+
+export const spawnNodeHelper: SpawnHelper = (init) => {
+  // V8 flags (e.g. --experimental-wasm-relaxed-simd) are process-wide and not allowed per worker.
+  const worker = new Worker(new URL('./node-kernel-helper.worker.mjs', import.meta.url), {
+    execArgv: process.execArgv.filter((a) => !a.startsWith('--experimental-wasm')),
+  });
+  worker.on('error', (error) => console.error(`kernel helper thread failed: ${error.message}`));
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+  });
+  worker.postMessage(init);
+  worker.unref();
+  return { ready, terminate: () => void worker.terminate() };
+};
