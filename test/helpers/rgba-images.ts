@@ -2,17 +2,7 @@
  * Generated RGBA test images (photo-like: gradients, edges, texture and noise) and comparisons.
  */
 import type { RgbaImage } from '../../workers/engine/image.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../tools/builder/generated/random.ts';
 
 /** Smooth colour gradients, a hard-edged disc, fine stripes and seeded noise; opaque. */
 export function syntheticPhoto(width: number, height: number, seed = 1): RgbaImage {

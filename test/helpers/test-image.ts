@@ -2,6 +2,7 @@
  * Deterministic synthetic test images for model tests: smooth colour gradients plus seeded noise,
  * quantized to 8-bit levels and scaled to a model's value range, as planar (NCHW) float32.
  */
+import { mulberry32 } from '../../tools/builder/generated/random.ts';
 
 /** A batch-1 planar image: data[c * height * width + y * width + x]. */
 export interface PlanarImage {
@@ -12,16 +13,7 @@ export interface PlanarImage {
 }
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** An RGB image of smooth gradients and ±noise/2 noise, 8-bit levels mapped to [0, rangeMax]. */
 export function smoothNoiseImage(

@@ -4,6 +4,7 @@
  * Random but seeded weights; its receptive-field radius (tileMargin) is exactly `depth`.
  */
 import { GraphBuilder } from '../../tools/onnx/graph-builder.ts';
+import { mulberry32 } from '../../tools/builder/generated/random.ts';
 
 export interface ToyModelOptions {
   scale: number;
@@ -23,17 +24,6 @@ export interface ToyModel {
   scale: number;
   tileMargin: number;
   inputRange: [number, number];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function buildToySrModel(opts: ToyModelOptions): ToyModel {

@@ -15,6 +15,7 @@ import { float32ToHalfArray } from '../../workers/engine/latent/float16.ts';
 import type { SafetensorsDType } from '../../workers/engine/latent/safetensors.ts';
 import { writeSafetensorsFile } from './safetensors-file.ts';
 import type { TensorInfo, TensorSpec, WeightSource } from './weight-source.ts';
+import { mulberry32 } from './generated/random.ts';
 
 /** 32-bit FNV-1a of a string, mixed with the seed. */
 function hashName(seed: number, name: string): number {
@@ -26,16 +27,10 @@ function hashName(seed: number, name: string): number {
   return h;
 }
 
-/** mulberry32: a small, fast, well-distributed 32-bit generator; returns uniforms in [-1, 1). */
+/** Seeded uniforms in [-1, 1) (mulberry32). */
 function uniformStream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
+  const uniform = mulberry32(seed);
+  return () => uniform() * 2 - 1;
 }
 
 const fanIn = (shape: readonly number[]) => shape.slice(1).reduce((a, b) => a * b, 1);

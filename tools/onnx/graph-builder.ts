@@ -183,19 +183,10 @@ export class GraphBuilder {
   }
 
   toModelProto(producer = 'gendr-web'): Onnx.ModelProto {
-    return onnx.ModelProto.create({
-      irVersion: 8,
-      producerName: producer,
-      producerVersion: '0.1.0',
-      opsetImport: [...this.domains].map(([domain, version]) => ({ domain, version })),
-      graph: {
-        name: this.graphName,
-        node: this.nodes,
-        input: this.inputs,
-        output: this.outputs,
-        initializer: this.initializers.map((t) => this.withData(t)),
-      },
-    });
+    return this.modelProto(
+      producer,
+      this.initializers.map((t) => this.withData(t)),
+    );
   }
 
   /**
@@ -206,7 +197,7 @@ export class GraphBuilder {
     model: Onnx.ModelProto;
     initializers: { tensor: Onnx.ITensorProto; byteLength: number; data: () => Uint8Array }[];
   } {
-    const model = this.toModelProtoWithout(producer);
+    const model = this.modelProto(producer, []);
     const initializers = this.initializers.map((t) => {
       const lazy = this.lazyData.get(t.name ?? '');
       const { rawData, ...meta } = t;
@@ -220,8 +211,8 @@ export class GraphBuilder {
     return { model, initializers };
   }
 
-  private toModelProtoWithout(producer: string): Onnx.ModelProto {
-    const model = onnx.ModelProto.create({
+  private modelProto(producer: string, initializer: Onnx.ITensorProto[]): Onnx.ModelProto {
+    return onnx.ModelProto.create({
       irVersion: 8,
       producerName: producer,
       producerVersion: '0.1.0',
@@ -231,10 +222,9 @@ export class GraphBuilder {
         node: this.nodes,
         input: this.inputs,
         output: this.outputs,
-        initializer: [],
+        initializer,
       },
     });
-    return model;
   }
 
   private withData(t: Onnx.ITensorProto): Onnx.ITensorProto {
