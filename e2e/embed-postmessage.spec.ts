@@ -35,7 +35,14 @@ declare global {
     gendrRestore(
       image: Blob,
       options: Record<string, unknown>,
-    ): Promise<{ image: Blob; width: number; height: number; backend: string; threads: number }>;
+    ): Promise<{
+      image: Blob;
+      width: number;
+      height: number;
+      backend: string;
+      threads: number;
+      cpuEngine: string | null;
+    }>;
     __gendrEmbed: EmbedHook;
   }
 }
@@ -144,6 +151,8 @@ test('an allowed page on another origin gets a correct restored image, on one th
   expect(result.type).toBe('image/png');
   expect([result.width, result.height]).toEqual([96, 96]);
   expect(result.backend).toBe('wasm');
+  // Without isolation the fast kernels still run, on one thread (their memory cannot be shared).
+  expect(result.cpuEngine).toBe('kernels');
   expect(result.threads).toBe(1);
   const file = scratchPath('embed-result.png');
   fs.writeFileSync(file, Buffer.from(result.image, 'base64'));
@@ -185,6 +194,7 @@ test('a cross-origin-isolated page passes isolation on: the app runs WASM on sev
     backend: 'wasm',
   });
   expect([result.width, result.height]).toEqual([96, 96]);
+  expect(result.cpuEngine).toBe('kernels');
   expect(result.threads).toBeGreaterThan(1);
 });
 

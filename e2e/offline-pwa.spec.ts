@@ -93,6 +93,19 @@ test('after the first visit the app reloads and restores correctly with no netwo
 
   expect(fromWorker.some((u) => u === `${app.origin}/`)).toBe(true);
   expect(fromWorker.some((u) => u.endsWith('/models/esrgan-slim-x2/model.onnx'))).toBe(true);
+  // The default CPU engine: the hand-written kernels (their .wasm and helper thread script).
+  expect(fromWorker.some((u) => /\/assets\/kernels-(relaxed|simd)-[\w-]+\.wasm$/.test(u))).toBe(
+    true,
+  );
+  expect(fromWorker.some((u) => /\/assets\/kernel-helper\.worker-[\w-]+\.js$/.test(u))).toBe(true);
+
+  // onnxruntime-web, the other CPU engine, works offline too.
+  await page.getByTestId('cpu-engine').selectOption('onnxruntime');
+  await page.getByTestId('restore-button').click();
+  await waitForResult(page);
+  await expect(page.getByTestId('backend-used')).toHaveAttribute('data-cpu-engine', 'onnxruntime');
+  const viaOrt = await readRgba((await download(page, 'offline-small-ort@2x.png')).file);
+  expect(maxChannelDiff(viaOrt, await readRgba(await reference))).toBeLessThanOrEqual(2);
   expect(fromWorker.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.wasm'))).toBe(true);
   expect(fromNetwork.filter((u) => u.startsWith(app.origin))).toEqual([]);
 });

@@ -148,8 +148,10 @@ test('page and worker are cross-origin isolated and WASM runs on more than one t
   page,
 }) => {
   const ortThreads: string[] = [];
+  const kernelThreads: string[] = [];
   page.on('worker', (worker) => {
     if (worker.url().includes('/ort/ort-wasm-simd-threaded')) ortThreads.push(worker.url());
+    if (worker.url().includes('kernel-helper.worker')) kernelThreads.push(worker.url());
   });
   await openApp(page);
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
@@ -160,7 +162,19 @@ test('page and worker are cross-origin isolated and WASM runs on more than one t
   await waitForResult(page);
   const threads = await page.evaluate(() => window.__gendr.threads);
   expect(threads).toBeGreaterThan(1);
-  await expect(page.getByTestId('backend-used')).toHaveText(`WASM · ${threads} threads`);
+  await expect(page.getByTestId('backend-used')).toHaveText(
+    `WASM · fast kernels · ${threads} threads`,
+  );
+  // The kernels start one helper thread per thread beyond the first, and never load onnxruntime.
+  expect(kernelThreads).toHaveLength((threads ?? 0) - 1);
+  expect(ortThreads).toHaveLength(0);
+
+  await page.getByTestId('cpu-engine').selectOption('onnxruntime');
+  await page.getByTestId('restore-button').click();
+  await waitForResult(page);
+  await expect(page.getByTestId('backend-used')).toHaveText(
+    `WASM · onnxruntime · ${threads} threads`,
+  );
   // onnxruntime-web starts one extra worker per thread beyond the first.
   expect(ortThreads.length).toBeGreaterThanOrEqual(1);
 });

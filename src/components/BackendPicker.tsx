@@ -1,4 +1,4 @@
-import type { BackendPreference } from '../../workers/worker/protocol.ts';
+import type { BackendPreference, CpuEngine } from '../../workers/worker/protocol.ts';
 import { useAppStore } from '../state/store.ts';
 
 const OPTIONS: { id: BackendPreference; label: string; title: string }[] = [
@@ -11,10 +11,17 @@ const OPTIONS: { id: BackendPreference; label: string; title: string }[] = [
   { id: 'wasm', label: 'WASM', title: 'Run on the CPU with WebAssembly threads' },
 ];
 
+const ENGINES: { id: CpuEngine; label: string }[] = [
+  { id: 'kernels', label: 'Fast kernels (Winograd, fp32)' },
+  { id: 'onnxruntime', label: 'onnxruntime-web (reference)' },
+];
+
 export function BackendPicker() {
   const backend = useAppStore((s) => s.backend);
   const setBackend = useAppStore((s) => s.setBackend);
   const worker = useAppStore((s) => s.worker);
+  const cpuEngine = useAppStore((s) => s.cpuEngine);
+  const setCpuEngine = useAppStore((s) => s.setCpuEngine);
 
   return (
     <section className="panel-section">
@@ -39,6 +46,25 @@ export function BackendPicker() {
             </label>
           ))}
         </div>
+        {backend !== 'webgpu' && (
+          <label
+            className="inline-select"
+            title="What runs the built-in models on the CPU. Both compute in fp32 and match the original models; the kernels are about twice as fast."
+          >
+            CPU engine{' '}
+            <select
+              data-testid="cpu-engine"
+              value={cpuEngine}
+              onChange={(event) => setCpuEngine(event.target.value as CpuEngine)}
+            >
+              {ENGINES.map((engine) => (
+                <option key={engine.id} value={engine.id}>
+                  {engine.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         {worker && (
           <p className="hint" data-testid="environment">
             {worker.webgpuAdapter

@@ -10,11 +10,15 @@ const STAGE_TEXT: Partial<Record<RunState['phase'], string>> = {
   restoring: 'Restoring…',
 };
 
-export function backendLabel(run: Pick<RunState, 'backend' | 'threads'>): string {
+const ENGINE_TEXT = { kernels: 'fast kernels', onnxruntime: 'onnxruntime' } as const;
+
+export function backendLabel(run: Pick<RunState, 'backend' | 'threads' | 'cpuEngine'>): string {
   if (run.backend === 'webgpu') return 'WebGPU';
-  if (run.backend === 'wasm')
-    return run.threads ? `WASM · ${run.threads} thread${run.threads === 1 ? '' : 's'}` : 'WASM';
-  return '';
+  if (run.backend !== 'wasm') return '';
+  const parts = ['WASM'];
+  if (run.cpuEngine) parts.push(ENGINE_TEXT[run.cpuEngine]);
+  if (run.threads) parts.push(`${run.threads} thread${run.threads === 1 ? '' : 's'}`);
+  return parts.join(' · ');
 }
 
 /** Progress, ETA, Cancel, the backend that ran, notices and errors: shown right above the image. */
@@ -60,7 +64,12 @@ export function RunStatus() {
       {run.phase === 'done' && (
         <div className="done-row">
           <p className="done-line" data-testid="done">
-            <span className="badge ok" data-testid="backend-used" data-backend={run.backend ?? ''}>
+            <span
+              className="badge ok"
+              data-testid="backend-used"
+              data-backend={run.backend ?? ''}
+              data-cpu-engine={run.cpuEngine ?? ''}
+            >
               {backendLabel(run)}
             </span>{' '}
             <span>

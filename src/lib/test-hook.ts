@@ -8,6 +8,8 @@ export interface GendrHook {
   readonly phase: string | null;
   readonly backend: string | null;
   readonly threads: number | null;
+  /** 'kernels' or 'onnxruntime' for a finished WASM restore of a built-in model. */
+  readonly cpuEngine: string | null;
   /** Tile updates painted in the current run, with their times (performance.now()). */
   readonly tileUpdates: number;
   readonly tileLog: readonly { done: number; total: number; at: number }[];
@@ -28,6 +30,9 @@ export function installTestHook(): void {
     },
     get threads() {
       return useAppStore.getState().run?.threads ?? null;
+    },
+    get cpuEngine() {
+      return useAppStore.getState().run?.cpuEngine ?? null;
     },
     get tileUpdates() {
       return useAppStore.getState().run?.tileLog.length ?? 0;

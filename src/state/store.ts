@@ -7,6 +7,7 @@ import type {
   BackendName,
   BackendPreference,
   ColorFix,
+  CpuEngine,
   RestoreStage,
   TileMessage,
 } from '../../workers/worker/protocol.ts';
@@ -61,6 +62,8 @@ export interface RunState {
   phase: RunPhase;
   backend: BackendName | null;
   threads: number | null;
+  /** What ran a WASM restore (null until done, on WebGPU and for packs). */
+  cpuEngine: CpuEngine | null;
   done: number;
   total: number;
   startedAt: number;
@@ -88,6 +91,8 @@ export interface AppState {
   modelsError: string | null;
   modelId: string | null;
   backend: BackendPreference;
+  /** Built-in models on WASM: the fast kernels (default) or onnxruntime-web. */
+  cpuEngine: CpuEngine;
   /** Colour fix after decoding, for model packs (AdaIN by default). */
   colorFix: ColorFix;
   source: SourceImage | null;
@@ -104,6 +109,7 @@ export interface AppState {
   init(): Promise<void>;
   selectModel(id: string): void;
   setBackend(backend: BackendPreference): void;
+  setCpuEngine(cpuEngine: CpuEngine): void;
   setColorFix(colorFix: ColorFix): void;
   setFormat(format: OutputFormat): void;
   setQuality(quality: number): void;
@@ -168,6 +174,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     source: SourceImage,
     model: BuiltinModelManifest,
     backend: BackendPreference,
+    cpuEngine: CpuEngine,
     colorFix: ColorFix,
   ) => {
     const id = ++runSeq;
@@ -185,6 +192,7 @@ export const useAppStore = create<AppState>()((set, get) => {
         phase: sizeProblem ? 'failed' : 'starting',
         backend: null,
         threads: null,
+        cpuEngine: null,
         done: 0,
         total: 0,
         startedAt: performance.now(),
@@ -215,6 +223,7 @@ export const useAppStore = create<AppState>()((set, get) => {
           inputRange: model.inputRange,
           overlap: model.tileMargin,
           backend,
+          cpuEngine,
           colorFix,
           faults: testFaultsFor(source.name),
         },
@@ -239,6 +248,7 @@ export const useAppStore = create<AppState>()((set, get) => {
         phase: 'done',
         backend: result.backend,
         threads: result.threads,
+        cpuEngine: result.cpuEngine,
         runMs: result.runMs,
         finishedAt: performance.now(),
       });
@@ -257,6 +267,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     modelsError: null,
     modelId: null,
     backend: 'auto',
+    cpuEngine: 'kernels',
     colorFix: 'adain',
     source: null,
     sourceError: null,
@@ -291,6 +302,9 @@ export const useAppStore = create<AppState>()((set, get) => {
     },
     setBackend(backend) {
       set({ backend });
+    },
+    setCpuEngine(cpuEngine) {
+      set({ cpuEngine });
     },
     setColorFix(colorFix) {
       set({ colorFix });
@@ -353,7 +367,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     },
 
     async restore() {
-      const { source, models, modelId, backend, colorFix } = get();
+      const { source, models, modelId, backend, cpuEngine, colorFix } = get();
       const model = models.find((m) => m.id === modelId);
       if (!source || !model) return;
       // One run at a time on the one worker: cancel the current one and queue behind it.
@@ -364,7 +378,7 @@ export const useAppStore = create<AppState>()((set, get) => {
         get().cancel();
         await previous;
         if (get().source !== source) return;
-        await runOnWorker(source, model, backend, colorFix);
+        await runOnWorker(source, model, backend, cpuEngine, colorFix);
       } finally {
         finish();
       }

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BuiltinModelIndex } from '../../workers/engine/models/builtin-manifest.ts';
 import { copyFile } from 'node:fs/promises';
-import { buildKernels } from '../perf/build-kernels.ts';
+import { kernelFile } from '../kernels/build-kernels.ts';
 import { buildBenchPage } from './build-page.ts';
 import { launchBench } from './chromium.ts';
 import { makeInputs } from './inputs.ts';
@@ -94,12 +94,11 @@ const inputs = await makeInputs(dataDir, [
 ]);
 let kernels: { url: string; simdFile: string } | null = null;
 try {
-  const built = buildKernels();
-  await copyFile(built['kernels-relaxed'], path.join(dataDir, 'kernels-relaxed.wasm'));
-  kernels = { url: '/data/kernels-relaxed.wasm', simdFile: built['kernels-simd'] };
+  await copyFile(kernelFile('relaxed'), path.join(dataDir, 'kernels-relaxed.wasm'));
+  kernels = { url: '/data/kernels-relaxed.wasm', simdFile: kernelFile('simd') };
 } catch (error) {
   log(
-    `hand-written kernels not built (${(error as Error).message.split('\n')[0]}): their variants are skipped`,
+    `hand-written kernels missing (${(error as Error).message.split('\n')[0]}): their variants are skipped`,
   );
 }
 const server = await startBenchServer({ repoRoot, pageDir, dataDir });

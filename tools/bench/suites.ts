@@ -6,8 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltinModelManifest } from '../../workers/engine/models/builtin-manifest.ts';
 import { planFor } from '../../workers/engine/upscale.ts';
-import { applyExactRewrites } from '../perf/exact-rewrites.ts';
-import { clone, decode, encode } from '../perf/onnx-graph.ts';
+import { applyExactRewrites } from '../esrgan/exact-rewrites.ts';
+import { clone, decode, encode } from '../onnx/onnx-graph.ts';
 import type { OrtSessionVariant } from '../../bench/page/protocol.ts';
 import {
   processMemory,

@@ -39,7 +39,9 @@ export async function packageVersion(nodeModules: string, pkg: string): Promise<
 
 /**
  * Converts `spec`. The output is clipped to the model's input range unless `options.clipOutput`
- * says otherwise; other options (e.g. the DepthToSpace mode) pass through to the converter.
+ * says otherwise; other options (e.g. the DepthToSpace mode, `exactRewrites: false`) pass through
+ * to the converter. With the exact rewrites (the default) every UpSampling2D must have been folded
+ * into the conv after it: the app's WASM kernels cannot run a Resize.
  */
 export async function convertEsrgan(
   nodeModules: string,
@@ -56,6 +58,13 @@ export async function convertEsrgan(
   });
   if (converted.scale !== spec.scale) {
     throw new Error(`${spec.id}: the graph upscales by ${converted.scale}, expected ${spec.scale}`);
+  }
+  const upsamplings = converted.layerClasses.UpSampling2D ?? 0;
+  if (converted.rewrites && converted.rewrites.foldUpsampleConv !== upsamplings) {
+    throw new Error(
+      `${spec.id}: ${converted.rewrites.foldUpsampleConv} of ${upsamplings} UpSampling2D layers ` +
+        'folded into a conv; the rest would stay Resize nodes',
+    );
   }
   const bytes = converted.bytes;
   const manifest: BuiltinModelManifest = {

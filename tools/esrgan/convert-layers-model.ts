@@ -9,8 +9,14 @@
  *   UpSampling2D  Resize nearest, asymmetric coordinates, floor rounding (integer factors)
  *   PixelShuffleNx (UpscalerJS custom) tf.depthToSpace(NHWC) = ONNX DepthToSpace mode DCR
  *   MultiplyBeta  (UpscalerJS custom) x * 0.2 (its constructor ignores the serialised config)
+ *
+ * The graph is then rewritten exactly (exact-rewrites.ts, unless `exactRewrites: false`): the 0.2
+ * after a conv is folded into its weights, and Resize -> Conv becomes a low-resolution Conv ->
+ * DepthToSpace, so the shipped models have no Resize (the WASM kernels need that).
  */
 import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { decode, encode, graphOf } from '../onnx/onnx-graph.ts';
+import { applyExactRewrites } from './exact-rewrites.ts';
 import type { KerasLayer, LayersModel } from './tfjs-layers-model.ts';
 import type { DecodedWeight } from './tfjs-weights.ts';
 import {
@@ -43,6 +49,12 @@ export interface ConvertOptions {
    * 10-input Concat (esrgan-medium's global feature fusion).
    */
   maxConcatInputs?: number;
+  /**
+   * Apply the exact graph rewrites of exact-rewrites.ts (default true). False gives the graph as
+   * the layers map to it (a Resize for UpSampling2D, a Mul for MultiplyBeta), e.g. to check that
+   * the rewrites keep the output.
+   */
+  exactRewrites?: boolean;
 }
 
 export interface ConvertedModel {
@@ -57,6 +69,8 @@ export interface ConvertedModel {
   parameterCount: number;
   /** Keras layer classes seen, with counts. */
   layerClasses: Record<string, number>;
+  /** How many times each exact rewrite applied, or null when `exactRewrites` was false. */
+  rewrites: Record<string, number> | null;
 }
 
 interface Value {
@@ -231,14 +245,29 @@ export function convertLayersModel(
   }
   g.output(final, options.outputName ?? 'output', 'float32', [1, 3, 'out_height', 'out_width']);
 
-  return {
+  const plain = {
     bytes: g.toBytes(),
     scale: result.reach.scale,
+    // The rewritten graph computes the same function, so the Keras graph's receptive field holds.
     tileMargin: reachRadius(result.reach),
     opset,
     nodeCount: g.nodeCount,
     parameterCount: g.parameterCount,
     layerClasses,
+  };
+  if (options.exactRewrites === false) return { ...plain, rewrites: null };
+  const rewritten = decode(plain.bytes);
+  const { applied } = applyExactRewrites(rewritten);
+  const { node, initializer } = graphOf(rewritten);
+  return {
+    ...plain,
+    bytes: encode(rewritten),
+    nodeCount: node.length,
+    parameterCount: initializer.reduce(
+      (n, t) => n + (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1),
+      0,
+    ),
+    rewrites: applied,
   };
 }
 

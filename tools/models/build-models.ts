@@ -27,8 +27,13 @@ try {
     outDir,
     force: args.has('--force'),
     onModel: args.has('--verbose')
-      ? (m, ms) =>
-          console.log(`  ${m.id}: ${mb(m.bytes)}, tileMargin ${m.tileMargin}, ${ms.toFixed(0)} ms`)
+      ? (m, ms, rewrites) =>
+          console.log(
+            `  ${m.id}: ${mb(m.bytes)}, tileMargin ${m.tileMargin}, ${ms.toFixed(0)} ms, rewrites ` +
+              Object.entries(rewrites)
+                .map(([pass, n]) => `${pass} x${n}`)
+                .join(', '),
+          )
       : undefined,
   });
   switch (result.status) {

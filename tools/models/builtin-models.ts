@@ -20,8 +20,8 @@ export interface BuildOptions {
   nodeModules?: string;
   /** Rebuild everything even when current. */
   force?: boolean;
-  /** Called after each converted model. */
-  onModel?: (manifest: BuiltinModelManifest, ms: number) => void;
+  /** Called after each converted model, with how often each exact rewrite applied to it. */
+  onModel?: (manifest: BuiltinModelManifest, ms: number, rewrites: Record<string, number>) => void;
 }
 
 export type BuildResult =
@@ -74,7 +74,7 @@ export async function buildBuiltinModels(options: BuildOptions): Promise<BuildRe
   const { convertEsrgan } = await import('../esrgan/convert-esrgan.ts');
   for (const spec of todo) {
     const t0 = performance.now();
-    const { bytes, manifest } = await convertEsrgan(nodeModules, spec);
+    const { bytes, manifest, converted } = await convertEsrgan(nodeModules, spec);
     const dir = path.join(outDir, spec.id);
     await mkdir(dir, { recursive: true });
     await writeAtomic(path.join(dir, manifest.file), bytes);
@@ -85,7 +85,7 @@ export async function buildBuiltinModels(options: BuildOptions): Promise<BuildRe
       indexFile,
       specs.map((s) => manifests.get(s.id)).filter((m) => m !== undefined),
     );
-    options.onModel?.(manifest, performance.now() - t0);
+    options.onModel?.(manifest, performance.now() - t0, converted.rewrites ?? {});
   }
   await writeIndex(
     indexFile,

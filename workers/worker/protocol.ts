@@ -12,6 +12,11 @@ export type { ColorFix };
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 /** The execution provider a restore actually ran on. */
 export type BackendName = 'webgpu' | 'wasm';
+/**
+ * What runs a built-in model on WASM: the hand-written SIMD kernels (fast, fp32, the default) or
+ * onnxruntime-web (the reference path). Both compute in fp32 and match the original models.
+ */
+export type CpuEngine = 'kernels' | 'onnxruntime';
 
 export interface WorkerInfo {
   crossOriginIsolated: boolean;
@@ -35,6 +40,8 @@ export interface RestoreRequest {
   tileSize?: number;
   /** Context per tile side in input pixels: the model's tileMargin, for seam-free tiling. */
   overlap?: number;
+  /** Built-in models on WASM: which engine runs them ('kernels' when absent). */
+  cpuEngine?: CpuEngine;
   /** Model packs only: colour fix after decoding (AdaIN when absent). Built-in models ignore it. */
   colorFix?: ColorFix;
   /** TEST-ONLY: faults to inject (see workers/worker/faults/test-faults.ts). */
@@ -70,6 +77,8 @@ export interface RestoreResult {
   backend: BackendName;
   /** WASM threads in use (1 for WebGPU runs, which need none). */
   threads: number;
+  /** The engine that ran a WASM restore (null on WebGPU and for model packs). */
+  cpuEngine: CpuEngine | null;
   /** Milliseconds spent in the engine, without model loading. */
   runMs: number;
   /** Milliseconds from the call to the result, model loading included. */

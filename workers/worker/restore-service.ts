@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { RgbaImage } from '../engine/image.ts';
-import type { EngineSession } from '../engine/session.ts';
+import type { EngineSession, TensorFactory } from '../engine/session.ts';
 import { planFor, upscaleImage, type TileUpdate } from '../engine/upscale.ts';
 import { createOrtWebRuntime, type OrtWebBackend } from '../runtime/ort-web.ts';
 import {
@@ -20,9 +20,11 @@ import { injectFaults } from './faults/test-faults.ts';
 import { planBackend, probeGpu } from './gpu-probe.ts';
 import { packIdOf } from './pack-store/pack-model-id.ts';
 import { restoreInstalledPack } from './pack-store/pack-restore.ts';
+import { createKernelEngine } from './kernel-loader.ts';
 import { loadOrt, threadsInUse, wasmThreadCount } from './ort-loader.ts';
 import { bitmapToRgba } from './pixels.ts';
 import type {
+  CpuEngine,
   RestoreApi,
   RestoreEvents,
   RestoreRequest,
@@ -34,7 +36,11 @@ import type {
 interface LoadedModel {
   key: string;
   session: EngineSession;
-  runtime: ReturnType<typeof createOrtWebRuntime>;
+  tensors: TensorFactory;
+  /** What runs the model on WASM (null on WebGPU). */
+  cpuEngine: CpuEngine | null;
+  /** WASM threads in use (1 on WebGPU). */
+  threads: number;
   /** The WebGPU device the session runs on, watched for loss (null on WASM). */
   device: LosableDevice | null;
   watch: DeviceWatch | null;
@@ -151,12 +157,38 @@ export function createRestoreService(): RestoreApi {
     sink: Sink,
     signal: AbortSignal,
   ): Promise<LoadedModel> {
-    const key = `${backend}|${request.modelUrl}`;
+    const wantKernels = backend === 'wasm' && (request.cpuEngine ?? 'kernels') === 'kernels';
+    const key = `${backend}|${wantKernels ? 'kernels' : 'onnxruntime'}|${request.modelUrl}`;
     if (loaded?.key === key) return loaded;
     if (loaded) {
       const old = loaded;
       loaded = null;
       await old.session.release?.().catch(() => undefined);
+    }
+    if (wantKernels) {
+      sink.stage('loading-model', backend);
+      const bytes = await fetchModel(request.modelUrl, signal);
+      signal.throwIfAborted();
+      try {
+        if (request.faults?.kernelsUnavailable)
+          throw new Error('WebAssembly SIMD is not available (test fault)');
+        const engine = await createKernelEngine(bytes);
+        loaded = {
+          key,
+          session: engine.session,
+          tensors: engine.tensors,
+          cpuEngine: 'kernels',
+          threads: engine.threads,
+          device: null,
+          watch: null,
+        };
+        return loaded;
+      } catch (error) {
+        signal.throwIfAborted();
+        sink.notice(
+          `The fast CPU kernels could not run this model (${firstLine(error)}), so onnxruntime-web was used.`,
+        );
+      }
     }
     sink.stage('loading-runtime', backend);
     const ort = await loadOrt(backend);
@@ -169,7 +201,15 @@ export function createRestoreService(): RestoreApi {
       backend === 'webgpu'
         ? (((await ort.env.webgpu.device) as unknown as LosableDevice | undefined) ?? null)
         : null;
-    loaded = { key, session, runtime, device, watch: device ? watchDevice(device) : null };
+    loaded = {
+      key,
+      session,
+      tensors: runtime,
+      cpuEngine: backend === 'wasm' ? 'onnxruntime' : null,
+      threads: backend === 'wasm' ? await threadsInUse('wasm') : 1,
+      device,
+      watch: device ? watchDevice(device) : null,
+    };
     return loaded;
   }
 
@@ -197,7 +237,7 @@ export function createRestoreService(): RestoreApi {
   ): Promise<RgbaImage> {
     const tiling = { tileSize: request.tileSize, overlap: request.overlap };
     sink.progress(0, planFor(image.width, image.height, tiling).tiles.length);
-    return upscaleImage(runnableSession(model, request), model.runtime, image, {
+    return upscaleImage(runnableSession(model, request), model.tensors, image, {
       ...tiling,
       scale: request.scale,
       inputRange: request.inputRange,
@@ -225,7 +265,7 @@ export function createRestoreService(): RestoreApi {
           colorFix: request.colorFix,
         });
         await sink.flush();
-        return { ...result, totalMs: performance.now() - started };
+        return { ...result, cpuEngine: null, totalMs: performance.now() - started };
       }
       const plan = await planBackend(request.backend);
       if (plan.notice) sink.notice(plan.notice);
@@ -290,7 +330,8 @@ export function createRestoreService(): RestoreApi {
         width: recovered.output.width,
         height: recovered.output.height,
         backend,
-        threads: backend === 'wasm' ? await threadsInUse('wasm') : 1,
+        threads: model.threads,
+        cpuEngine: model.cpuEngine,
         runMs: finished - runStart,
         totalMs: finished - started,
       };

@@ -346,6 +346,7 @@ export class EmbedController {
       model: model.id,
       backend,
       threads: result.threads,
+      cpuEngine: result.cpuEngine,
       ms: Math.round(performance.now() - job.received),
     });
   }

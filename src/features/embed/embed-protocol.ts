@@ -85,6 +85,8 @@ export type EmbedResponse =
       model: string;
       backend: 'webgpu' | 'wasm';
       threads: number;
+      /** On WASM: 'kernels' (the fast hand-written kernels) or 'onnxruntime'; null on WebGPU. */
+      cpuEngine: 'kernels' | 'onnxruntime' | null;
       /** Milliseconds from the request to the result. */
       ms: number;
     }

@@ -4,7 +4,7 @@
  * stride 1, 'same' pads, one group), Relu and Add fused into the preceding Conv where possible,
  * Concat (never materialised: convolutions read channel slices), Mul by a scalar, Add,
  * DepthToSpace (DCR), and a final Clip. Resize must have been folded away first
- * (tools/perf/exact-rewrites.ts foldUpsampleConv). Anything else throws.
+ * (tools/esrgan/exact-rewrites.ts foldUpsampleConv). Anything else throws.
  */
 import onnxProto from 'onnx-proto';
 

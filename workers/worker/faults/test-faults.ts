@@ -16,6 +16,8 @@ export interface TestFaults {
   crashAfterRuns?: number;
   /** Every model run throws. */
   throwingModel?: boolean;
+  /** The hand-written CPU kernels fail to start (as in a browser without WebAssembly SIMD). */
+  kernelsUnavailable?: boolean;
 }
 
 export interface FaultTargets {

@@ -1,6 +1,7 @@
 /**
  * Small helpers for rewriting a decoded ONNX model in place: float initializers, node attributes
- * and the producer/consumer relations the optimisation passes in this folder need.
+ * and the producer/consumer relations graph passes need (e.g. tools/esrgan/exact-rewrites.ts).
+ * Building a model from scratch is tools/onnx/graph-builder.ts's job.
  */
 import onnxProto from 'onnx-proto';
 

@@ -1,9 +1,13 @@
 /**
- * Compiles the experimental hand-written kernels (workers/engine/kernels/*.c) to WebAssembly with
- * clang (Debian: `apt-get install clang-16 lld-16`), freestanding, in two flavours: plain SIMD128
- * and relaxed SIMD (f32x4.relaxed_madd). Output: node_modules/.cache/gendr-kernels/<name>-<flavour>.wasm.
- * Used by the bench (tools/bench), the kernel tests and tools/perf/kernel-bench.ts; the app would
- * load them from public/kernels/ (see docs/bench.md for the proposed integration).
+ * Compiles the hand-written kernels (workers/engine/kernels/kernels.c) to WebAssembly with clang
+ * (Debian: `apt-get install clang-16 lld-16`), freestanding, in two flavours: plain SIMD128 and
+ * relaxed SIMD (f32x4.relaxed_madd).
+ *
+ * The two .wasm files (~25 KB each) are committed in workers/engine/kernels/wasm/, so installing
+ * and building the app needs no C compiler; `npm run kernels` rebuilds them after a change to
+ * kernels.c, and test/kernels-build.test.ts checks that the committed files are exactly what this
+ * build produces (custom sections, such as clang's version string, are stripped so the bytes do not
+ * depend on the Debian package revision).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -11,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const kernelsOut = path.join(repoRoot, 'node_modules/.cache/gendr-kernels');
+/** Where the committed builds live (the worker imports them from here). */
+export const kernelsOut = path.join(repoRoot, 'workers/engine/kernels/wasm');
 
 export const KERNEL_EXPORTS = [
   'conv_direct',
@@ -25,6 +30,11 @@ export const KERNEL_EXPORTS = [
 const SOURCES: Record<string, string[]> = { kernels: KERNEL_EXPORTS };
 
 export type Flavour = 'simd' | 'relaxed';
+
+/** The committed build of one flavour. */
+export function kernelFile(flavour: Flavour): string {
+  return path.join(kernelsOut, `kernels-${flavour}.wasm`);
+}
 
 export function buildKernels(
   clang = process.env.CLANG ?? 'clang-16',
@@ -52,6 +62,8 @@ export function buildKernels(
         '-Wl,-z,stack-size=65536',
         '-Wl,--export=__heap_base',
         '-Wl,--export=__stack_pointer',
+        // No name or producers sections: smaller, and the same bytes from any clang-16 package.
+        '-Wl,--strip-all',
         ...exports.map((e) => `-Wl,--export=${e}`),
         '-o',
         out,
@@ -63,7 +75,7 @@ export function buildKernels(
   return built;
 }
 
-// `node bin/run-ts.mjs tools/perf/build-kernels.ts [outDir]`, e.g. public/kernels for the app.
+// `npm run kernels` (= node bin/run-ts.mjs tools/kernels/build-kernels.ts [outDir]).
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   console.log(
     buildKernels(undefined, process.argv[2] ? path.resolve(process.argv[2]) : kernelsOut),

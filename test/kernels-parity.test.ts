@@ -1,19 +1,17 @@
 /**
  * The hand-written WASM kernels (workers/engine/kernels, Winograd F(4x4,3x3) / F(2x2,5x5), fp32)
  * against the original UpscalerJS TF.js models with the same tolerance as test/esrgan-parity.test.ts,
- * on the exactly rewritten graphs (tools/perf/exact-rewrites.ts), one thread and two threads (a
- * worker_threads helper on the shared memory). Needs clang-16 + lld-16 (apt) to build the kernels;
- * skips with a message without them.
+ * on the exactly rewritten graphs (tools/esrgan/exact-rewrites.ts), one thread and two threads (a
+ * worker_threads helper on the shared memory), both committed builds (SIMD128 and relaxed SIMD).
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createKernelSession } from '../workers/engine/kernels/kernel-session.ts';
 import { winogradG } from '../workers/engine/kernels/program.ts';
-import { buildKernels } from '../tools/perf/build-kernels.ts';
-import { applyExactRewrites } from '../tools/perf/exact-rewrites.ts';
-import { spawnNodeHelper } from '../tools/perf/node-kernel-helper.ts';
-import { clone, decode, encode } from '../tools/perf/onnx-graph.ts';
+import { kernelFile, type Flavour } from '../tools/kernels/build-kernels.ts';
+import { applyExactRewrites } from '../tools/esrgan/exact-rewrites.ts';
+import { spawnNodeHelper } from '../tools/kernels/node-kernel-helper.ts';
+import { clone, decode, encode } from '../tools/onnx/onnx-graph.ts';
 import { modelFile, readModelIndex, sourceModelDir } from './helpers/builtin-models.ts';
 import {
   clipImage,
@@ -24,20 +22,9 @@ import {
 import { loadTfjsModel, runTfjsModel } from './helpers/tfjs-reference.ts';
 
 const PARITY_TOLERANCE = 5e-6;
-const clang = process.env.CLANG ?? 'clang-16';
-const haveClang = (() => {
-  try {
-    execFileSync(clang, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!haveClang)
-  console.log(`skipped: ${clang} not found (apt-get install clang-16 lld-16) to build the kernels`);
 
-describe.skipIf(!haveClang)('hand-written WASM kernels', () => {
-  const wasm = () => fs.readFileSync(buildKernels(clang)['kernels-simd']);
+describe('hand-written WASM kernels', () => {
+  const wasm = (flavour: Flavour) => fs.readFileSync(kernelFile(flavour));
 
   it("uses Lavin's F(4x4, 3x3) transform", () => {
     const G = winogradG(3);
@@ -58,7 +45,7 @@ describe.skipIf(!haveClang)('hand-written WASM kernels', () => {
     ['esrgan-thick-x4', 13, 11],
   ];
   for (const [id, width, height] of cases) {
-    it(`${id} ${width}x${height} matches TF.js (1 and 2 threads)`, async () => {
+    it(`${id} ${width}x${height} matches TF.js (SIMD128 and relaxed SIMD, 1 and 2 threads)`, async () => {
       const manifest = readModelIndex().models.find((m) => m.id === id);
       if (!manifest) throw new Error(`${id} is not built`);
       const model = clone(decode(new Uint8Array(fs.readFileSync(modelFile(manifest)))));
@@ -69,33 +56,41 @@ describe.skipIf(!haveClang)('hand-written WASM kernels', () => {
       const reference = clipImage(runTfjsModel(tfModel, image), ...manifest.inputRange);
       tfModel.dispose();
       const outputs: Float32Array[] = [];
-      for (const threads of [1, 2]) {
-        const session = await createKernelSession(bytes, wasm(), {
-          threads,
-          spawnHelper: spawnNodeHelper,
-        });
-        try {
-          const out = await session.run({
-            input: { type: 'float32', data: image.data, dims: [1, 3, height, width] },
+      for (const flavour of ['simd', 'relaxed'] as Flavour[]) {
+        for (const threads of [1, 2]) {
+          const session = await createKernelSession(bytes, wasm(flavour), {
+            threads,
+            spawnHelper: spawnNodeHelper,
           });
-          const result = out[session.outputNames[0]];
-          expect(result.dims).toEqual([1, 3, height * manifest.scale, width * manifest.scale]);
-          outputs.push(result.data as Float32Array);
-        } finally {
-          await session.release?.();
+          try {
+            const out = await session.run({
+              input: { type: 'float32', data: image.data, dims: [1, 3, height, width] },
+            });
+            const result = out[session.outputNames[0]];
+            expect(result.dims).toEqual([1, 3, height * manifest.scale, width * manifest.scale]);
+            outputs.push(result.data as Float32Array);
+          } finally {
+            await session.release?.();
+          }
         }
       }
-      const ours: PlanarImage = {
+      const [simd1, simd2, relaxed1, relaxed2] = outputs;
+      const planar = (data: Float32Array): PlanarImage => ({
         channels: 3,
         height: height * manifest.scale,
         width: width * manifest.scale,
-        data: outputs[0],
-      };
-      const rel = relativeMaxDiff(ours, reference);
-      console.log(`kernels ${id}: max|diff|/max|ref| = ${rel.toExponential(2)}`);
+        data,
+      });
+      const rel = relativeMaxDiff(planar(simd1), reference);
+      const relRelaxed = relativeMaxDiff(planar(relaxed1), reference);
+      console.log(
+        `kernels ${id}: max|diff|/max|ref| = ${rel.toExponential(2)} (SIMD128), ${relRelaxed.toExponential(2)} (relaxed SIMD)`,
+      );
       expect(rel).toBeLessThan(PARITY_TOLERANCE);
+      expect(relRelaxed).toBeLessThan(PARITY_TOLERANCE);
       // Threads split rows, each computed the same way: the results are identical.
-      expect(outputs[1]).toEqual(outputs[0]);
+      expect(simd2).toEqual(simd1);
+      expect(relaxed2).toEqual(relaxed1);
     });
   }
 });

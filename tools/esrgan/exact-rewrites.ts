@@ -1,6 +1,7 @@
 /**
  * Graph rewrites that change no result beyond float rounding (the parity test against TF.js still
- * holds), applied to the built-in ESRGAN graphs to cut work and memory traffic in onnxruntime-web:
+ * holds). The converter (convert-layers-model.ts) applies them to every built-in ESRGAN graph: they
+ * cut work and memory traffic in onnxruntime-web, and the hand-written kernels cannot run a Resize.
  *
  * - foldConvScale: Conv -> Mul(scalar constant) becomes one Conv with scaled weights and bias
  *   (RRDN's 0.2 residual scaling after each dense block's last conv).
@@ -24,7 +25,7 @@ import {
   setIntsAttr,
   type Model,
   type NodeProto,
-} from './onnx-graph.ts';
+} from '../onnx/onnx-graph.ts';
 
 export interface RewriteReport {
   /** Pass name -> how many times it applied. */
