@@ -13,6 +13,10 @@ export const spawnNodeHelper: SpawnHelper = (init) => {
     worker.once('error', reject);
   });
   worker.postMessage(init);
-  worker.unref();
+  // Keep the process alive until the helper is up; afterwards it must not keep it alive.
+  void ready.then(
+    () => worker.unref(),
+    () => undefined,
+  );
   return { ready, terminate: () => void worker.terminate() };
 };

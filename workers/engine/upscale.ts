@@ -133,8 +133,10 @@ export async function upscaleImage(
           `model output is [${out.dims.join(', ')}], expected [1, 3, ${rect.height * scale}, ${rect.width * scale}] (wrong scale?)`,
         );
       }
-      // Copy: some runtimes reuse or free output buffers on dispose.
-      return outputPlanes(float32Data(out, 'model output').slice(), h * w, range);
+      // Copy when the runtime may reuse or free the buffer on dispose (a tensor without dispose
+      // owns its array, as the kernel session's do).
+      const data = float32Data(out, 'model output');
+      return outputPlanes(out.dispose ? data.slice() : data, h * w, range);
     } finally {
       for (const t of Object.values(outputs)) t.dispose?.();
     }

@@ -168,8 +168,8 @@ export class KernelProgramRunner {
       width,
       height,
       ptr,
-      scratchV: Array.from({ length: threads }, () => kernels.alloc(36 * TB * maxCi)),
-      scratchM: Array.from({ length: threads }, () => kernels.alloc(36 * TB * maxCo)),
+      scratchV: Array.from({ length: threads }, () => kernels.alloc(64 * TB * maxCi)),
+      scratchM: Array.from({ length: threads }, () => kernels.alloc(64 * TB * maxCo)),
       slices: kernels.alloc(4 * maxSlices),
     };
     return this.layout;
@@ -281,8 +281,10 @@ export class KernelProgramRunner {
         const resStride = step.residual ? program.buffers[step.residual.buf].channels : 0;
         const flags = (step.relu ? FLAG_RELU : 0) | (step.residual ? FLAG_RESIDUAL : 0);
         if (step.algo === 'winograd') {
-          const m = step.k === 3 ? 4 : 2;
-          this.parallel('conv_winograd', Math.ceil(h / m), (lo, hi, t) => [
+          // Output tile side: input tile - kernel + 1.
+          const m = step.tile - step.k + 1;
+          const fn = step.tile === 8 ? 'conv_winograd8' : 'conv_winograd';
+          this.parallel(fn, Math.ceil(h / m), (lo, hi, t) => [
             m,
             layout.slices,
             step.inputs.length,
@@ -349,7 +351,7 @@ export class KernelProgramRunner {
         const h = height * src.scale;
         const n = step.channels * w * h * step.block * step.block;
         const outPtr = kernels.alloc(n);
-        k.to_nchw(
+        this.parallel('to_nchw', h, (lo, hi) => [
           layout.ptr[step.src],
           src.channels,
           step.channels,
@@ -359,7 +361,9 @@ export class KernelProgramRunner {
           step.clip[0],
           step.clip[1],
           outPtr,
-        );
+          lo,
+          hi,
+        ]);
         this.result = kernels.f32(outPtr, n).slice();
         kernels.release(outPtr);
       }

@@ -16,7 +16,7 @@
 #include <wasm_simd128.h>
 
 #define PADL 2
-#define PADR 4
+#define PADR 6 /* F(6x6, 3x3) tiles read up to 6 columns and rows past the image */
 
 #ifdef RELAXED
 #define MADD(a, b, c) __builtin_wasm_relaxed_madd_f32x4((a), (b), (c))
@@ -190,6 +190,67 @@ static inline void at6x2(const v128_t *m, v128_t *o) {
   o[1] = ADD(ADD(SUB(m[1], m[2]), MUL(c2, SUB(m[3], m[4]))), m[5]);
 }
 
+/* One Winograd GEMM: M[t][o] = sum_c V[t][c] U[c][o] for nt tiles (U packed [co/COB][ci][COB]). */
+static inline void gemm_tiles(const float *Vk, const float *U0, float *Mk, int nt, int ci, int co) {
+  for (int cb = 0; cb < co; cb += COB) {
+    const float *Uk = U0 + (cb / COB) * ci * COB;
+    int t = 0;
+    for (; t + PXB <= nt; t += PXB) {
+      v128_t a00 = F4(0), a01 = F4(0), a10 = F4(0), a11 = F4(0), a20 = F4(0), a21 = F4(0);
+      v128_t a30 = F4(0), a31 = F4(0), a40 = F4(0), a41 = F4(0), a50 = F4(0), a51 = F4(0);
+      const float *v = Vk + t * ci;
+      const float *w = Uk;
+      for (int c = 0; c < ci; c++, w += COB) {
+        const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
+        v128_t s;
+        s = wasm_v128_load32_splat(v + c);
+        a00 = MADD(s, w0, a00);
+        a01 = MADD(s, w1, a01);
+        s = wasm_v128_load32_splat(v + ci + c);
+        a10 = MADD(s, w0, a10);
+        a11 = MADD(s, w1, a11);
+        s = wasm_v128_load32_splat(v + 2 * ci + c);
+        a20 = MADD(s, w0, a20);
+        a21 = MADD(s, w1, a21);
+        s = wasm_v128_load32_splat(v + 3 * ci + c);
+        a30 = MADD(s, w0, a30);
+        a31 = MADD(s, w1, a31);
+        s = wasm_v128_load32_splat(v + 4 * ci + c);
+        a40 = MADD(s, w0, a40);
+        a41 = MADD(s, w1, a41);
+        s = wasm_v128_load32_splat(v + 5 * ci + c);
+        a50 = MADD(s, w0, a50);
+        a51 = MADD(s, w1, a51);
+      }
+      float *m = Mk + t * co + cb;
+      wasm_v128_store(m, a00);
+      wasm_v128_store(m + 4, a01);
+      wasm_v128_store(m + co, a10);
+      wasm_v128_store(m + co + 4, a11);
+      wasm_v128_store(m + 2 * co, a20);
+      wasm_v128_store(m + 2 * co + 4, a21);
+      wasm_v128_store(m + 3 * co, a30);
+      wasm_v128_store(m + 3 * co + 4, a31);
+      wasm_v128_store(m + 4 * co, a40);
+      wasm_v128_store(m + 4 * co + 4, a41);
+      wasm_v128_store(m + 5 * co, a50);
+      wasm_v128_store(m + 5 * co + 4, a51);
+    }
+    for (; t < nt; t++) {
+      v128_t a0 = F4(0), a1 = F4(0);
+      const float *v = Vk + t * ci;
+      const float *w = Uk;
+      for (int c = 0; c < ci; c++, w += COB) {
+        const v128_t s = wasm_v128_load32_splat(v + c);
+        a0 = MADD(s, wasm_v128_load(w), a0);
+        a1 = MADD(s, wasm_v128_load(w + 4), a1);
+      }
+      wasm_v128_store(Mk + t * co + cb, a0);
+      wasm_v128_store(Mk + t * co + cb + 4, a1);
+    }
+  }
+}
+
 /*
  * 'same' convolution as Winograd on 6x6 input tiles: F(4x4, 3x3) when m = 4 (3x3 kernels) or
  * F(2x2, 5x5) when m = 2 (5x5 kernels), over output tile rows [ty0, ty1) (clipped to H).
@@ -234,67 +295,7 @@ void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty
         }
       }
       /* 2. 36 GEMMs: M[k][t][o] = sum_c V[k][t][c] U[k][c][o] */
-      for (int k = 0; k < 36; k++) {
-        const float *Vk = V + k * TB * ci;
-        float *Mk = M + k * TB * co;
-        for (int cb = 0; cb < co; cb += COB) {
-          const float *Uk = U + ((k * (co / COB) + cb / COB) * ci) * COB;
-          int t = 0;
-          for (; t + PXB <= nt; t += PXB) {
-            v128_t a00 = F4(0), a01 = F4(0), a10 = F4(0), a11 = F4(0), a20 = F4(0), a21 = F4(0);
-            v128_t a30 = F4(0), a31 = F4(0), a40 = F4(0), a41 = F4(0), a50 = F4(0), a51 = F4(0);
-            const float *v = Vk + t * ci;
-            const float *w = Uk;
-            for (int c = 0; c < ci; c++, w += COB) {
-              const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
-              v128_t s;
-              s = wasm_v128_load32_splat(v + c);
-              a00 = MADD(s, w0, a00);
-              a01 = MADD(s, w1, a01);
-              s = wasm_v128_load32_splat(v + ci + c);
-              a10 = MADD(s, w0, a10);
-              a11 = MADD(s, w1, a11);
-              s = wasm_v128_load32_splat(v + 2 * ci + c);
-              a20 = MADD(s, w0, a20);
-              a21 = MADD(s, w1, a21);
-              s = wasm_v128_load32_splat(v + 3 * ci + c);
-              a30 = MADD(s, w0, a30);
-              a31 = MADD(s, w1, a31);
-              s = wasm_v128_load32_splat(v + 4 * ci + c);
-              a40 = MADD(s, w0, a40);
-              a41 = MADD(s, w1, a41);
-              s = wasm_v128_load32_splat(v + 5 * ci + c);
-              a50 = MADD(s, w0, a50);
-              a51 = MADD(s, w1, a51);
-            }
-            float *m = Mk + t * co + cb;
-            wasm_v128_store(m, a00);
-            wasm_v128_store(m + 4, a01);
-            wasm_v128_store(m + co, a10);
-            wasm_v128_store(m + co + 4, a11);
-            wasm_v128_store(m + 2 * co, a20);
-            wasm_v128_store(m + 2 * co + 4, a21);
-            wasm_v128_store(m + 3 * co, a30);
-            wasm_v128_store(m + 3 * co + 4, a31);
-            wasm_v128_store(m + 4 * co, a40);
-            wasm_v128_store(m + 4 * co + 4, a41);
-            wasm_v128_store(m + 5 * co, a50);
-            wasm_v128_store(m + 5 * co + 4, a51);
-          }
-          for (; t < nt; t++) {
-            v128_t a0 = F4(0), a1 = F4(0);
-            const float *v = Vk + t * ci;
-            const float *w = Uk;
-            for (int c = 0; c < ci; c++, w += COB) {
-              const v128_t s = wasm_v128_load32_splat(v + c);
-              a0 = MADD(s, wasm_v128_load(w), a0);
-              a1 = MADD(s, wasm_v128_load(w + 4), a1);
-            }
-            wasm_v128_store(Mk + t * co + cb, a0);
-            wasm_v128_store(Mk + t * co + cb + 4, a1);
-          }
-        }
-      }
+      for (int k = 0; k < 36; k++) gemm_tiles(V + k * TB * ci, U + (k * (co / COB)) * ci * COB, M + k * TB * co, nt, ci, co);
       /* 3. output transform + epilogue, masked to the image and to coReal channels */
       for (int t = 0; t < nt; t++) {
         const int x0 = (tx0 + t) * m, y0 = ty * m;
@@ -319,6 +320,122 @@ void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty
               if (m == 4) at6(tmp[i], o4);
               else at6x2(tmp[i], o4);
               for (int j = 0; j < m; j++) r[half][i][j] = ADD(o4[j], b);
+            }
+          }
+          for (int i = 0; i < m && y0 + i < H; i++) {
+            for (int j = 0; j < m && x0 + j < W; j++) {
+              const int p = pixel(y0 + i, x0 + j, W);
+              epilogue(r[0][i][j], r[1][i][j], out + p * outStride + cb, res ? res + p * resStride + cb : 0, n, flags);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* B^T d on the 8-point tiles (points 0, 1, -1, 2, -2, 1/2, -1/2, infinity), 8 vectors. */
+static inline void bt8(const v128_t *d, v128_t *o) {
+  const v128_t c525 = F4(5.25f), c425 = F4(4.25f), c025 = F4(0.25f), c125 = F4(1.25f);
+  const v128_t c05 = F4(0.5f), c25 = F4(2.5f), c2 = F4(2.f), c4 = F4(4.f), c5 = F4(5.f);
+  o[0] = ADD(SUB(d[6], d[0]), MUL(c525, SUB(d[2], d[4])));
+  o[7] = ADD(SUB(d[7], d[1]), MUL(c525, SUB(d[3], d[5])));
+  v128_t t1 = SUB(ADD(d[2], d[6]), MUL(c425, d[4]));
+  v128_t t2 = SUB(ADD(d[1], d[5]), MUL(c425, d[3]));
+  o[1] = ADD(t1, t2);
+  o[2] = SUB(t1, t2);
+  t1 = SUB(ADD(MUL(c025, d[2]), d[6]), MUL(c125, d[4]));
+  t2 = ADD(SUB(MUL(c05, d[1]), MUL(c25, d[3])), MUL(c2, d[5]));
+  o[3] = ADD(t1, t2);
+  o[4] = SUB(t1, t2);
+  t1 = SUB(ADD(MUL(c4, d[2]), d[6]), MUL(c5, d[4]));
+  t2 = ADD(SUB(MUL(c2, d[1]), MUL(c25, d[3])), MUL(c05, d[5]));
+  o[5] = ADD(t1, t2);
+  o[6] = SUB(t1, t2);
+}
+
+/* A^T m on the 8-point tiles: 8 vectors -> m (6 for 3x3 kernels, 4 for 5x5). */
+static inline void at8(const v128_t *m, v128_t *o, int n) {
+  const v128_t s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);
+  const v128_t s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);
+  const v128_t s56 = ADD(m[5], m[6]), d56 = SUB(m[5], m[6]);
+  o[0] = ADD(ADD(m[0], s12), ADD(s34, s56));
+  o[1] = ADD(ADD(d12, MUL(F4(2.f), d34)), MUL(F4(0.5f), d56));
+  o[2] = ADD(ADD(s12, MUL(F4(4.f), s34)), MUL(F4(0.25f), s56));
+  o[3] = ADD(ADD(d12, MUL(F4(8.f), d34)), MUL(F4(0.125f), d56));
+  if (n == 4) {
+    o[3] = ADD(o[3], m[7]);
+    return;
+  }
+  o[4] = ADD(ADD(s12, MUL(F4(16.f), s34)), MUL(F4(0.0625f), s56));
+  o[5] = ADD(ADD(ADD(d12, MUL(F4(32.f), d34)), MUL(F4(0.03125f), d56)), m[7]);
+}
+
+/*
+ * conv_winograd on 8x8 input tiles: F(6x6, 3x3) when m = 6 or F(4x4, 5x5) when m = 4. Same
+ * arguments; U is [64][co/COB][ciTotal][COB], scratch V and M 64 * TB * ciTotal and 64 * TB * co.
+ */
+void conv_winograd8(int m, const Slice *slices, int nslices, int W, int H, int ty0, int ty1, const float *U,
+                    const float *bias, float *out, int outStride, int co, int coReal, const float *res,
+                    int resStride, int flags, float *V, float *M) {
+  int ci = 0;
+  for (int s = 0; s < nslices; s++) ci += slices[s].channels;
+  const int tilesX = (W + m - 1) / m;
+  const int half_k = m == 6 ? 1 : 2;
+  for (int ty = ty0; ty < ty1; ty++) {
+    for (int tx0 = 0; tx0 < tilesX; tx0 += TB) {
+      const int nt = tilesX - tx0 < TB ? tilesX - tx0 : TB;
+      /* 1. input transform */
+      for (int t = 0; t < nt; t++) {
+        const int x0 = (tx0 + t) * m - half_k, y0 = ty * m - half_k;
+        int cOff = 0;
+        for (int s = 0; s < nslices; s++) {
+          const Slice sl = slices[s];
+          for (int c = 0; c < sl.channels; c += 4) {
+            v128_t d[8][8], tmp[8][8];
+            for (int i = 0; i < 8; i++) {
+              const float *row = sl.data + pixel(y0 + i, x0, W) * sl.stride + c;
+              for (int j = 0; j < 8; j++) d[i][j] = wasm_v128_load(row + j * sl.stride);
+            }
+            for (int j = 0; j < 8; j++) {
+              v128_t col[8], r[8];
+              for (int i = 0; i < 8; i++) col[i] = d[i][j];
+              bt8(col, r);
+              for (int i = 0; i < 8; i++) tmp[i][j] = r[i];
+            }
+            for (int i = 0; i < 8; i++) {
+              v128_t r[8];
+              bt8(tmp[i], r);
+              for (int j = 0; j < 8; j++) wasm_v128_store(V + ((i * 8 + j) * TB + t) * ci + cOff + c, r[j]);
+            }
+          }
+          cOff += sl.channels;
+        }
+      }
+      /* 2. 64 GEMMs */
+      for (int k = 0; k < 64; k++) gemm_tiles(V + k * TB * ci, U + (k * (co / COB)) * ci * COB, M + k * TB * co, nt, ci, co);
+      /* 3. output transform + epilogue */
+      for (int t = 0; t < nt; t++) {
+        const int x0 = (tx0 + t) * m, y0 = ty * m;
+        for (int cb = 0; cb < co; cb += COB) {
+          const int n = coReal - cb < COB ? coReal - cb : COB;
+          v128_t r[2][6][6];
+          for (int half = 0; half < 2; half++) {
+            const int c = cb + 4 * half;
+            v128_t mm[8][8], tmp[6][8];
+            for (int i = 0; i < 8; i++)
+              for (int j = 0; j < 8; j++) mm[i][j] = wasm_v128_load(M + ((i * 8 + j) * TB + t) * co + c);
+            for (int j = 0; j < 8; j++) {
+              v128_t col[8], o6[6];
+              for (int i = 0; i < 8; i++) col[i] = mm[i][j];
+              at8(col, o6, m);
+              for (int i = 0; i < m; i++) tmp[i][j] = o6[i];
+            }
+            const v128_t b = wasm_v128_load(bias + c);
+            for (int i = 0; i < m; i++) {
+              v128_t o6[6];
+              at8(tmp[i], o6, m);
+              for (int j = 0; j < m; j++) r[half][i][j] = ADD(o6[j], b);
             }
           }
           for (int i = 0; i < m && y0 + i < H; i++) {
@@ -376,10 +493,14 @@ void depth_to_space(const float *src, int srcStride, int C, int W, int H, int s,
     }
 }
 
-/* Padded NHWC (W x H x s*s*C, DCR order; s = 1 for none) -> NCHW C x (H s) x (W s), clipped. */
-void to_nchw(const float *src, int stride, int C, int W, int H, int s, float lo, float hi, float *dst) {
+/*
+ * Padded NHWC (W x H x s*s*C, DCR order; s = 1 for none) -> NCHW C x (H s) x (W s), clipped, for
+ * source rows [y0, y1).
+ */
+void to_nchw(const float *src, int stride, int C, int W, int H, int s, float lo, float hi, float *dst, int y0,
+             int y1) {
   const int OW = W * s, OH = H * s;
-  for (int y = 0; y < H; y++)
+  for (int y = y0; y < y1; y++)
     for (int x = 0; x < W; x++) {
       const float *p = src + pixel(y, x, W) * stride;
       for (int i = 0; i < s; i++)

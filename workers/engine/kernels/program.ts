@@ -30,6 +30,8 @@ export interface ConvStep {
   name: string;
   algo: 'direct' | 'winograd';
   k: number;
+  /** Winograd input tile side: 6 (F(4x4,3x3), F(2x2,5x5)) or 8 (F(6x6,3x3), F(4x4,5x5)). */
+  tile: WinogradTile;
   inputs: SliceRef[];
   out: SliceRef;
   /** Output channels rounded up to the kernels' block of 8. */
@@ -137,41 +139,51 @@ export function packDirect(
   return out;
 }
 
-/** Interpolation points of the 6x6 Winograd tiles (the last one is infinity). */
-const POINTS = [0, 1, -1, 2, -2];
+export type WinogradTile = 6 | 8;
 
-/** G (6 x r) for kernels of size r on the 6-point tiles: row p = f_p [1, p, ..., p^(r-1)]; infinity row = [0..0, 1]. */
-export function winogradG(r: number): number[][] {
-  const rows = POINTS.map((p) => {
-    const f = 1 / POINTS.filter((q) => q !== p).reduce((acc, q) => acc * (p - q), 1);
+/** Finite interpolation points of the Winograd tiles (the last point is infinity). */
+const POINTS: Record<WinogradTile, number[]> = {
+  6: [0, 1, -1, 2, -2],
+  8: [0, 1, -1, 2, -2, 1 / 2, -1 / 2],
+};
+
+/**
+ * G (tile x r) for kernels of size r: row p = f_p [1, p, ..., p^(r-1)] with f_p = 1 / prod(p - q);
+ * infinity row = [0..0, 1]. Must match B^T and A^T in kernels.c (bt6/at6, bt8/at8).
+ */
+export function winogradG(r: number, tile: WinogradTile = 6): number[][] {
+  const points = POINTS[tile];
+  const rows = points.map((p) => {
+    const f = 1 / points.filter((q) => q !== p).reduce((acc, q) => acc * (p - q), 1);
     return Array.from({ length: r }, (_, k) => f * p ** k);
   });
   rows.push(Array.from({ length: r }, (_, k) => (k === r - 1 ? 1 : 0)));
   return rows;
 }
 
-/** Winograd weights U = G g G^T (float64), packed [36][coPadded/8][ci][8], for 3x3 or 5x5 kernels. */
-export function packWinograd(w: Tensor, coPadded: number): Float32Array {
+/** Winograd weights U = G g G^T (float64), packed [tile²][coPadded/8][ci][8], for 3x3 or 5x5 kernels. */
+export function packWinograd(w: Tensor, coPadded: number, tile: WinogradTile = 6): Float32Array {
   const [co, ci, r] = w.dims;
-  const G = winogradG(r);
-  const out = new Float32Array(36 * coPadded * ci);
+  const G = winogradG(r, tile);
+  const n = tile;
+  const out = new Float32Array(n * n * coPadded * ci);
   const blocks = coPadded / COB;
-  const t = new Float64Array(6 * r);
+  const t = new Float64Array(n * r);
   for (let o = 0; o < co; o++) {
     for (let c = 0; c < ci; c++) {
       const base = (o * ci + c) * r * r;
-      // t = G g (6 x r), then U = t G^T (6 x 6).
-      for (let i = 0; i < 6; i++)
+      // t = G g (n x r), then U = t G^T (n x n).
+      for (let i = 0; i < n; i++)
         for (let b = 0; b < r; b++) {
           let v = 0;
           for (let a = 0; a < r; a++) v += G[i][a] * w.data[base + a * r + b];
           t[i * r + b] = v;
         }
-      for (let i = 0; i < 6; i++) {
-        for (let j = 0; j < 6; j++) {
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
           let u = 0;
           for (let b = 0; b < r; b++) u += t[i * r + b] * G[j][b];
-          out[(((i * 6 + j) * blocks + (o >> 3)) * ci + c) * COB + (o & 7)] = u;
+          out[(((i * n + j) * blocks + (o >> 3)) * ci + c) * COB + (o & 7)] = u;
         }
       }
     }
@@ -184,7 +196,14 @@ export interface CompileOptions {
   winograd?: boolean;
   /** Use Winograd F(2x2, 5x5) for eligible 5x5 convolutions (default true; needs `winograd`). */
   winograd5?: boolean;
+  /**
+   * Winograd input tile side: 6 for F(4x4, 3x3) / F(2x2, 5x5), 8 for F(6x6, 3x3) / F(4x4, 5x5)
+   * (fewer multiplies, slightly larger rounding error). Default DEFAULT_WINOGRAD_TILE.
+   */
+  winogradTile?: WinogradTile;
 }
+
+export const DEFAULT_WINOGRAD_TILE: WinogradTile = 8;
 
 export function compileProgram(modelBytes: Uint8Array, options: CompileOptions = {}): Program {
   const model = onnx.ModelProto.decode(modelBytes);
@@ -299,7 +318,8 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
       const dst = newBuf(co, scale);
       scaleOf.set(dst.id, scale);
       let weights: Float32Array[];
-      if (winograd) weights = [packWinograd(w, coPadded)];
+      const tile = options.winogradTile ?? DEFAULT_WINOGRAD_TILE;
+      if (winograd) weights = [packWinograd(w, coPadded, tile)];
       else {
         let start = 0;
         weights = slices.map((s) => {
@@ -313,6 +333,7 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
         name: node.name ?? out,
         algo: winograd ? 'winograd' : 'direct',
         k: kh,
+        tile,
         inputs: slices,
         out: { buf: dst.id, offset: 0, channels: co },
         coPadded,

@@ -6,6 +6,7 @@
 export interface KernelExports {
   conv_direct(...args: number[]): void;
   conv_winograd(...args: number[]): void;
+  conv_winograd8(...args: number[]): void;
   lincomb(z: number, x: number, a: number, y: number, b: number, n: number): void;
   fill_zero(p: number, n: number): void;
   nchw_to_nhwc(src: number, c: number, h: number, w: number, dst: number, stride: number): void;
@@ -28,12 +29,14 @@ export interface KernelExports {
     lo: number,
     hi: number,
     dst: number,
+    y0: number,
+    y1: number,
   ): void;
 }
 
 /** Border of the padded NHWC layout (must match PADL / PADR in kernels.c). */
 export const PAD_LEFT = 2;
-export const PAD_RIGHT = 4;
+export const PAD_RIGHT = 6;
 
 /** Floats of a padded NHWC buffer of w x h pixels and c channels. */
 export function paddedFloats(w: number, h: number, c: number): number {

@@ -196,9 +196,22 @@ export class TileBlender {
           for (let k = 0; k < C; k++) px[k] = oldStrip[o + k] + w * planes[k][src + x];
           this.finalize(x, y);
         }
-        for (let x = ax.inEnd; x < ax.outStart; x++) {
-          for (let k = 0; k < C; k++) px[k] = planes[k][src + x];
-          this.finalize(x, y);
+        if (this.gray) {
+          for (let x = ax.inEnd; x < ax.outStart; x++) {
+            for (let k = 0; k < C; k++) px[k] = planes[k][src + x];
+            this.finalize(x, y);
+          }
+        } else {
+          // The tile's own area, untouched by any ramp: straight copy (the hot loop).
+          const d = this.output.data;
+          const [p0, p1, p2, p3] = planes;
+          for (let x = ax.inEnd, o = (y * W + x) * 4; x < ax.outStart; x++, o += 4) {
+            const i = src + x;
+            d[o] = p0[i];
+            d[o + 1] = p1[i];
+            d[o + 2] = p2[i];
+            d[o + 3] = C === 4 ? p3[i] : 255;
+          }
         }
         for (let x = ax.outStart; x < ax.hi; x++) {
           const w = xw[x - ax.lo];
