@@ -29,9 +29,9 @@ export class BenchWorker {
     modelUrl: string,
     threads: number,
     session?: OrtSessionVariant,
-    kernelsUrl?: string,
+    kernels?: boolean,
   ): Promise<number> {
-    return (await this.request({ kind: 'init', modelUrl, threads, session, kernelsUrl }, 'ready'))
+    return (await this.request({ kind: 'init', modelUrl, threads, session, kernels }, 'ready'))
       .threads;
   }
 

@@ -1,11 +1,17 @@
 /**
  * The bench worker: onnxruntime-web (WASM build, as the app's worker loads it) with a chosen thread
- * count and session options, or the hand-written kernels (workers/engine/kernels), running either one untiled session.run (raw runtime speed) or the
- * engine's tiled pipeline (workers/engine/upscale.ts) with every session.run timed, streaming
- * tiles to the page the way the app's worker does.
+ * count and session options, or the hand-written kernels (the committed builds the app's worker
+ * loads, relaxed SIMD where the browser has it), running either one untiled session.run (raw
+ * runtime speed) or the engine's tiled pipeline (workers/engine/upscale.ts) with every
+ * session.run timed, streaming tiles to the page the way the app's worker does.
  */
+import kernelsRelaxedUrl from '../../workers/engine/kernels/wasm/kernels-relaxed.wasm?url';
+import kernelsSimdUrl from '../../workers/engine/kernels/wasm/kernels-simd.wasm?url';
 import { createKernelSession, plainTensors } from '../../workers/engine/kernels/kernel-session.ts';
-import { spawnBrowserHelper } from '../../workers/engine/kernels/browser-helpers.ts';
+import {
+  hasRelaxedSimd,
+  spawnBrowserHelper,
+} from '../../workers/engine/kernels/browser-helpers.ts';
 import type { EngineSession, TensorFactory } from '../../workers/engine/session.ts';
 import { upscaleImage } from '../../workers/engine/upscale.ts';
 import { createOrtWebRuntime } from '../../workers/runtime/ort-web.ts';
@@ -25,8 +31,9 @@ async function handle(message: BenchWorkerRequest): Promise<void> {
     const bytes = new Uint8Array(await (await fetch(message.modelUrl)).arrayBuffer());
     let inner: EngineSession;
     let threads = message.threads;
-    if (message.kernelsUrl) {
-      const module = await WebAssembly.compileStreaming(fetch(message.kernelsUrl));
+    if (message.kernels) {
+      const url = hasRelaxedSimd() ? kernelsRelaxedUrl : kernelsSimdUrl;
+      const module = await WebAssembly.compile(await (await fetch(url)).arrayBuffer());
       inner = await createKernelSession(bytes, module, {
         threads: message.threads,
         spawnHelper: spawnBrowserHelper,

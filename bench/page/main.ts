@@ -1,7 +1,8 @@
 /**
- * The bench page: runs our app's worker, the engine pipeline in a bench worker, raw
- * onnxruntime-web sessions and UpscalerJS side by side in one Chromium, and exposes them to the
- * Node driver (tools/bench/main.ts) as `window.gendrBench`.
+ * The bench page: runs our app's worker (on the hand-written kernels or onnxruntime-web), the
+ * engine pipeline in a bench worker with session.run timed, raw untiled sessions and UpscalerJS
+ * side by side in one Chromium, and exposes them to the Node driver (tools/bench/main.ts) as
+ * `window.gendrBench`.
  */
 import { RestoreClient } from '../../src/lib/restore-client.ts';
 import { fetchModelIndex, modelUrl } from '../../src/lib/model-index.ts';
@@ -77,6 +78,7 @@ async function app(request: AppRequest): Promise<AppRun[]> {
     const image = await imageBitmap(request.image);
     const outW = image.width * manifest.scale;
     const outH = image.height * manifest.scale;
+    const notices: string[] = [];
     let firstTile = 0;
     let tiles = 0;
     const start = performance.now();
@@ -87,13 +89,17 @@ async function app(request: AppRequest): Promise<AppRun[]> {
         modelUrl: modelUrl(manifest),
         scale: manifest.scale,
         inputRange: manifest.inputRange,
-        backend: request.backend,
+        backend: 'wasm',
+        cpuEngine: request.cpuEngine,
         tileSize: request.tileSize,
         overlap: manifest.tileMargin,
       },
       {
         stage: () => undefined,
-        notice: (message) => console.warn(`notice: ${message}`),
+        notice: (message) => {
+          notices.push(message);
+          console.warn(`notice: ${message}`);
+        },
         restart: () => undefined,
         progress: () => undefined,
         tile: (tile) => {
@@ -103,6 +109,12 @@ async function app(request: AppRequest): Promise<AppRun[]> {
       },
     );
     const wallMs = performance.now() - start;
+    if (result.backend !== 'wasm' || result.cpuEngine !== request.cpuEngine) {
+      throw new Error(
+        `asked the app's worker for wasm/${request.cpuEngine}, it ran ${result.backend}/${String(result.cpuEngine)}` +
+          (notices.length ? `: ${notices.join(' ')}` : ''),
+      );
+    }
     // The first call loads the runtime and the model: it is the warm-up.
     if (i > 0) {
       runs.push({
@@ -110,6 +122,7 @@ async function app(request: AppRequest): Promise<AppRun[]> {
         firstTileMs: firstTile,
         tiles,
         backend: result.backend,
+        cpuEngine: result.cpuEngine,
         threads: result.threads,
         runMs: result.runMs,
         totalMs: result.totalMs,
@@ -122,7 +135,7 @@ async function app(request: AppRequest): Promise<AppRun[]> {
 async function pipeline(request: PipelineRequest): Promise<PipelineRun[]> {
   const worker = new BenchWorker();
   try {
-    await worker.init(request.modelUrl, request.threads, request.session, request.kernelsUrl);
+    await worker.init(request.modelUrl, request.threads, request.session, request.kernels);
     const runs: PipelineRun[] = [];
     for (let i = 0; i <= request.runs; i++) {
       const image = await imageBitmap(request.image);
@@ -171,7 +184,7 @@ async function raw(request: RawRequest): Promise<number[]> {
   try {
     await Promise.all(
       workers.map((w) =>
-        w.init(request.modelUrl, request.threads, request.session, request.kernelsUrl),
+        w.init(request.modelUrl, request.threads, request.session, request.kernels),
       ),
     );
     const times: number[] = [];

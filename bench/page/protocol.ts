@@ -3,6 +3,9 @@
  * calls it through Playwright as `window.gendrBench`. Times are milliseconds from
  * performance.now(); every call does one warm-up run and then `runs` measured ones.
  */
+import type { CpuEngine } from '../../workers/worker/protocol.ts';
+
+export type { CpuEngine };
 
 /** onnxruntime-web session options the bench varies (passed through as they are). */
 export interface OrtSessionVariant {
@@ -27,18 +30,24 @@ export interface AppRun {
   firstTileMs: number;
   tiles: number;
   backend: string;
+  /** What the worker says ran the model (RestoreResult.cpuEngine). */
+  cpuEngine: CpuEngine | null;
   threads: number;
   /** The worker's own figures. */
   runMs: number;
   totalMs: number;
 }
 
+/**
+ * A restore through the app's worker on WASM with the given CPU engine. The page rejects when a
+ * run (warm-up included) reports another backend or engine: a silent fallback is never measured.
+ */
 export interface AppRequest {
   modelId: string;
   /** URL of the input image (PNG). */
   image: string;
   runs: number;
-  backend: 'auto' | 'wasm' | 'webgpu';
+  cpuEngine: CpuEngine;
   tileSize?: number;
 }
 
@@ -46,7 +55,7 @@ export interface AppRequest {
 export interface PipelineRequest {
   modelUrl: string;
   /** See BenchWorkerRequest 'init'. */
-  kernelsUrl?: string;
+  kernels?: boolean;
   image: string;
   runs: number;
   scale: number;
@@ -68,7 +77,7 @@ export interface PipelineRun {
 /** One untiled session.run on an image-sized input (raw onnxruntime-web, no pipeline). */
 export interface RawRequest {
   modelUrl: string;
-  kernelsUrl?: string;
+  kernels?: boolean;
   size: number;
   rangeMax: number;
   runs: number;
@@ -115,8 +124,11 @@ export type BenchWorkerRequest =
       modelUrl: string;
       threads: number;
       session?: OrtSessionVariant;
-      /** Run on the hand-written WASM kernels (workers/engine/kernels) compiled from this URL instead of ORT. */
-      kernelsUrl?: string;
+      /**
+       * Run on the hand-written WASM kernels (workers/engine/kernels, the committed build the app's
+       * worker loads, same flavour choice) instead of onnxruntime-web.
+       */
+      kernels?: boolean;
     }
   | { kind: 'raw'; width: number; height: number; rangeMax: number }
   | {

@@ -1,12 +1,14 @@
 /**
- * `npm run bench`: GenDR Web against UpscalerJS and native onnxruntime, pipeline overhead, memory
- * against image size, time to first tile, and the runtime variants of issue 9, in one Chromium
- * plus this Node process. Prints a table and writes bench/results.json and BENCHMARKS.md.
+ * `npm run bench`: GenDR Web's app worker (on the hand-written kernels, as it ships, and on
+ * onnxruntime-web) against UpscalerJS and native onnxruntime, pipeline overhead, memory against
+ * image size, time to first tile, and the runtime variants of issue 9, in one Chromium plus this
+ * Node process. Prints a table and writes bench/results.json and BENCHMARKS.md.
  *
  *   node bin/run-ts.mjs tools/bench/main.ts [--runs 3] [--threads 2] [--suites a,b] [--no-webgl]
  *        [--quick] [--out DIR]
  *
  * --quick: tiny inputs and one run (the smoke test); results go to --out (default: a temp dir).
+ * A reduced run at full size: --runs 1 --no-webgl --out DIR (never over the committed reports).
  * --report-only: rewrite BENCHMARKS.md from bench/results.json without measuring.
  * Suites: peer, overhead, memory, variants, gendr.
  */
@@ -17,8 +19,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BuiltinModelIndex } from '../../workers/engine/models/builtin-manifest.ts';
-import { copyFile } from 'node:fs/promises';
-import { kernelFile } from '../kernels/build-kernels.ts';
 import { buildBenchPage } from './build-page.ts';
 import { launchBench } from './chromium.ts';
 import { makeInputs } from './inputs.ts';
@@ -92,15 +92,6 @@ const inputs = await makeInputs(dataDir, [
   ...sizes.memory,
   sizes.variants,
 ]);
-let kernels: { url: string; simdFile: string } | null = null;
-try {
-  await copyFile(kernelFile('relaxed'), path.join(dataDir, 'kernels-relaxed.wasm'));
-  kernels = { url: '/data/kernels-relaxed.wasm', simdFile: kernelFile('simd') };
-} catch (error) {
-  log(
-    `hand-written kernels missing (${(error as Error).message.split('\n')[0]}): their variants are skipped`,
-  );
-}
 const server = await startBenchServer({ repoRoot, pageDir, dataDir });
 const browser = await launchBench(`${server.url}${pagePath}`);
 const results: BenchResults = {
@@ -139,8 +130,6 @@ try {
     threads,
     runs,
     log,
-    kernelsUrl: kernels?.url ?? null,
-    kernelsSimdFile: kernels?.simdFile ?? null,
   };
   const webgl = !quick && !values['no-webgl'];
   if (suites.has('peer')) {
@@ -161,10 +150,11 @@ try {
     results.variants.push(...(await variants(ctx, 'esrgan-medium-x4', sizes.variants)));
     results.variants.push(
       ...(await variants(ctx, 'esrgan-thick-x4', sizes.thick, [
+        'unrewritten',
         'baseline',
-        'rewritten',
         'fixed-shape',
         `${threads}-workers`,
+        'kernels',
       ])),
     );
   }

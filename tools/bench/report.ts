@@ -7,7 +7,16 @@ import * as prettier from 'prettier';
 import type { PageInfo } from '../../bench/page/protocol.ts';
 import { fmt, fmtStat, type Stat } from './stats.ts';
 import type { GendrStages } from './gendr.ts';
-import type { HeadToHead, MemoryReport, Overhead, VariantResult } from './suites.ts';
+import type { CpuEngine } from '../../bench/page/protocol.ts';
+import {
+  bestPeer,
+  type AppFigures,
+  type HeadToHead,
+  type MemoryReport,
+  type EngineOverhead,
+  type Overhead,
+  type VariantResult,
+} from './suites.ts';
 
 export interface Environment {
   cpu: string;
@@ -71,113 +80,95 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 interface Goal {
   goal: string;
   measured: string;
+  /** null: a reference figure, not a goal. */
   met: boolean | null;
 }
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 export function goals(r: BenchResults): Goal[] {
   const out: Goal[] = [];
   for (const h of r.headToHead) {
-    if (h.oursKernels) {
-      const k = h.oursKernels.wall.median;
-      const best = Math.min(
-        ...[h.peerWasm, h.peerWasmDefault].flatMap((p) => (p ? [p.wall.median] : [])),
-        ...(h.peerDefault?.wall.n ? [h.peerDefault.wall.median] : []),
-      );
-      const vsNative = k / h.native.wall.median;
-      out.push({
-        goal: `${h.model} ${h.size}², engine pipeline on the hand-written kernels: ≥ 2x faster than UpscalerJS's best`,
-        measured: x(best / k),
-        met: best / k >= 2,
-      });
-      out.push({
-        goal: `${h.model} ${h.size}², engine pipeline on the hand-written kernels: within 2x of native`,
-        measured: x(vsNative),
-        met: vsNative <= 2,
-      });
-      if (h.model === 'esrgan-medium-x4' && h.size === 256) {
-        out.push({
-          goal: 'esrgan-medium-x4 256², engine pipeline on the hand-written kernels ≤ 625 ms (issue 9)',
-          measured: `${fmt(k)} ms`,
-          met: k <= 625,
-        });
-      }
-    }
-    const peerWasm = h.peerWasm?.wall.median;
-    out.push({
-      goal: `${h.model} ${h.size}²: ≥ 2x faster than UpscalerJS's best (issue 7)`,
-      measured: x(h.speedupVsPeer),
-      met: h.speedupVsPeer === null ? null : h.speedupVsPeer >= 2,
-    });
-    if (peerWasm !== undefined) {
-      const s = peerWasm / h.ours.wall.median;
-      out.push({
-        goal: `${h.model} ${h.size}²: ≥ 2x faster than tfjs-WASM ${h.threads} threads (issue 9)`,
-        measured: x(s),
-        met: s >= 2,
-      });
-    }
-    out.push({
-      goal: `${h.model} ${h.size}²: within 1.5x of native (issue 7)`,
-      measured: x(h.ratioToNative),
-      met: h.ratioToNative <= 1.5,
-    });
-    out.push({
-      goal: `${h.model} ${h.size}²: within 2x of native (issue 9)`,
-      measured: x(h.ratioToNative),
-      met: h.ratioToNative <= 2,
-    });
+    const k = h.appKernels.wall.median;
+    const o = h.appOnnxruntime.wall.median;
+    const nat = h.native.wall.median;
+    const tfjs = h.peerWasm?.wall.median;
+    const best = bestPeer(h);
+    const what = `${h.model} ${h.size}², app worker on the kernels`;
     if (h.model === 'esrgan-medium-x4' && h.size === 256) {
-      out.push({
-        goal: 'esrgan-medium-x4 256² through the worker pipeline ≤ 625 ms (issue 9)',
-        measured: `${fmt(h.ours.wall.median)} ms`,
-        met: h.ours.wall.median <= 625,
-      });
+      out.push({ goal: `${what} ≤ 625 ms (issue 9)`, measured: `${fmt(k)} ms`, met: k <= 625 });
     }
+    out.push({
+      goal: `${what}: ≥ 2x faster than UpscalerJS tfjs-WASM, ${h.peerWasm?.threads ?? h.threads} threads (issue 9)`,
+      measured: tfjs === undefined ? 'peer failed' : x(tfjs / k),
+      met: tfjs === undefined ? null : tfjs / k >= 2,
+    });
+    out.push({
+      goal: `${what}: within 2x of onnxruntime-node, ${h.threads} threads (issue 9)`,
+      measured: x(k / nat),
+      met: k / nat <= 2,
+    });
+    out.push({
+      goal: `${what}: ≥ 2x faster than UpscalerJS's best (issue 7)`,
+      measured: x(best / k),
+      met: Number.isFinite(best) ? best / k >= 2 : null,
+    });
+    out.push({
+      goal: `${what}: within 1.5x of onnxruntime-node (issue 7)`,
+      measured: x(k / nat),
+      met: k / nat <= 1.5,
+    });
+    out.push({
+      goal: `${h.model} ${h.size}², app worker on onnxruntime-web (reference)`,
+      measured: `${fmt(o)} ms; ${tfjs === undefined ? 'n/a' : x(tfjs / o)} vs tfjs-WASM; ${x(o / nat)} native`,
+      met: null,
+    });
   }
   if (r.overhead) {
-    const o = r.overhead;
+    const { kernels: k, onnxruntime: o, tileShare, tiles, size } = r.overhead;
+    const limit = tileShare * 1.5;
     out.push({
-      goal: `pipeline overhead ${o.size}² x4 ≤ 1.10`,
-      measured: o.overhead.toFixed(3),
-      met: o.overhead <= 1.1,
+      goal: `pipeline overhead ${size}² x4, app worker on the kernels ≤ 1.10`,
+      measured: k.overhead.toFixed(3),
+      met: k.overhead <= 1.1,
     });
-    const limit = o.tileShare * 1.5;
     out.push({
-      goal: `first tile ≤ 1.5 x one tile's share (1/${o.tiles} = ${(o.tileShare * 100).toFixed(1)}%)`,
-      measured: `${(o.firstTileFraction * 100).toFixed(1)}% of the total`,
-      met: o.firstTileFraction <= limit,
+      goal: `first tile, app worker on the kernels ≤ 1.5 x one tile's share (1/${tiles} = ${pct(tileShare)})`,
+      measured: `${pct(k.firstTileFraction)} of the total`,
+      met: k.firstTileFraction <= limit,
     });
-    if (o.kernels) {
-      out.push({
-        goal: `pipeline overhead ${o.size}² x4 on the hand-written kernels ≤ 1.10`,
-        measured: o.kernels.overhead.toFixed(3),
-        met: o.kernels.overhead <= 1.1,
-      });
-      out.push({
-        goal: `first tile on the hand-written kernels ≤ 1.5 x one tile's share`,
-        measured: `${(o.kernels.firstTileFraction * 100).toFixed(1)}% of the total`,
-        met: o.kernels.firstTileFraction <= limit,
-      });
-    }
+    out.push({
+      goal: 'overhead and first tile, app worker on onnxruntime-web (reference)',
+      measured: `${o.overhead.toFixed(3)}; ${pct(o.firstTileFraction)}`,
+      met: null,
+    });
   }
   if (r.memory && r.memory.points.length > 1) {
     const m = r.memory;
     const first = m.points[0];
     const last = m.points[m.points.length - 1];
-    const growth = last.workerGrowth / Math.max(1, first.workerGrowth);
     const pixels = (last.size / first.size) ** 2;
+    const growth = (engine: CpuEngine) =>
+      `${mb(first[engine].workerGrowth)} → ${mb(last[engine].workerGrowth)} for ${pixels.toFixed(0)}x the pixels; slope ${fmt(m.workerSlope[engine], 1)} B/input px`;
     out.push({
-      goal: 'worker memory flat in image size (grows with the tile)',
-      measured: `${mb(first.workerGrowth)} → ${mb(last.workerGrowth)} for ${pixels.toFixed(0)}x the pixels; slope ${fmt(m.workerSlope, 1)} B/input px`,
-      met: growth < 1.5,
+      goal: 'worker memory flat in image size (grows with the tile), app worker on the kernels',
+      measured: growth('kernels'),
+      met: last.kernels.workerGrowth / Math.max(1, first.kernels.workerGrowth) < 1.5,
+    });
+    out.push({
+      goal: 'worker memory, app worker on onnxruntime-web (reference)',
+      measured: growth('onnxruntime'),
+      met: null,
     });
   }
   return out;
 }
 
+const app = (a: AppFigures) => `${ms(a.wall)} (${a.threads} thr)`;
+
 function headToHeadTable(r: BenchResults): string[] {
   const lines = [
-    '| model, input | ours: app worker (onnxruntime-web) | ours: engine pipeline on hand-written kernels | UpscalerJS tfjs WASM, forced threads | UpscalerJS tfjs WASM, as documented | UpscalerJS default backend | native onnxruntime-node (same pipeline) | app vs peer | app vs native |',
+    '| model, input | app worker, kernels | app worker, onnxruntime-web | UpscalerJS tfjs WASM, forced threads | UpscalerJS tfjs WASM, as documented | UpscalerJS default backend | native onnxruntime-node (same pipeline) | kernels: x faster than tfjs-WASM forced / x native | onnxruntime-web: x faster than tfjs-WASM forced / x native |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const h of r.headToHead) {
@@ -186,8 +177,10 @@ function headToHeadTable(r: BenchResults): string[] {
         ? `failed: ${h.peerDefault.error}`
         : `${ms(h.peerDefault.wall)} (${h.peerDefault.backend}, 1 cold run, patch 128/pad 8)`
       : 'not run';
+    const vs = (a: AppFigures) =>
+      `${h.peerWasm ? x(h.peerWasm.wall.median / a.wall.median) : 'n/a'} / ${x(a.wall.median / h.native.wall.median)}`;
     lines.push(
-      `| ${h.model}, ${h.size}² | ${ms(h.ours.wall)} (${h.ours.backend}, ${h.ours.threads} thr) | ${h.oursKernels ? `${ms(h.oursKernels.wall)} (${h.oursKernels.threads} thr)` : 'not built'} | ${h.peerWasm ? `${ms(h.peerWasm.wall)} (${h.peerWasm.threads} thr)` : 'failed'} | ${h.peerWasmDefault ? `${ms(h.peerWasmDefault.wall)} (${h.peerWasmDefault.threads} thr)` : 'failed'} | ${peerDefault} | ${ms(h.native.wall)} (run ${ms(h.native.inference)}) | ${x(h.speedupVsPeer)} | ${x(h.ratioToNative)} |`,
+      `| ${h.model}, ${h.size}² | **${app(h.appKernels)}** | ${app(h.appOnnxruntime)} | ${h.peerWasm ? `${ms(h.peerWasm.wall)} (${h.peerWasm.threads} thr)` : 'failed'} | ${h.peerWasmDefault ? `${ms(h.peerWasmDefault.wall)} (${h.peerWasmDefault.threads} thr)` : 'failed'} | ${peerDefault} | ${ms(h.native.wall)} (run ${ms(h.native.inference)}) | ${vs(h.appKernels)} | ${vs(h.appOnnxruntime)} |`,
     );
   }
   return lines;
@@ -195,14 +188,14 @@ function headToHeadTable(r: BenchResults): string[] {
 
 function variantsTable(r: BenchResults): string[] {
   const lines = [
-    '| model, input | variant | threads x workers | ms median (min–max) | vs baseline | max diff (0–255) |',
+    '| model, input | variant | threads x workers | ms median (min–max) | x faster than | max diff (0–255) |',
     '|---|---|---|---|---|---|',
   ];
   for (const v of r.variants) {
-    const base = r.variants.find((b) => b.model === v.model && b.name === 'baseline');
-    const speed = base ? base.wall.median / v.wall.median : NaN;
+    const ref = r.variants.find((b) => b.model === v.model && b.name === v.reference);
+    const speed = !ref || ref === v ? '—' : `${x(ref.wall.median / v.wall.median)} ${v.reference}`;
     lines.push(
-      `| ${v.model}, ${v.size}² | ${v.name}: ${v.description} | ${v.threads} x ${v.workers} | ${ms(v.wall)} | ${x(speed)} | ${v.maxDiff255 === null ? 'n/a' : v.maxDiff255.toExponential(1)} |`,
+      `| ${v.model}, ${v.size}² | ${v.name}: ${v.description} | ${v.threads} x ${v.workers} | ${ms(v.wall)} | ${speed} | ${v.maxDiff255 === null ? 'n/a' : v.maxDiff255.toExponential(1)} |`,
     );
   }
   return lines;
@@ -232,35 +225,32 @@ export function markdown(r: BenchResults, experiments: string | null): string {
     '| goal | measured | met |',
     '|---|---|---|',
     ...goals(r).map(
-      (g) => `| ${g.goal} | ${g.measured} | ${g.met === null ? 'n/a' : g.met ? 'yes' : '**no**'} |`,
+      (g) => `| ${g.goal} | ${g.measured} | ${g.met === null ? '—' : g.met ? 'yes' : '**no**'} |`,
     ),
     '',
     '## Against UpscalerJS and native onnxruntime',
     '',
     'Same weights (UpscalerJS ESRGAN npm packages; ours converted to ONNX), same photo, one Chromium.',
-    '"Ours" is the app\'s own worker (workers/restore.worker.ts via src/lib/restore-client.ts), backend "auto",',
-    'wall time from the call until the result, tiles pasted into one RGBA buffer on the page as the app does.',
+    '"App worker" is the app\'s own worker (workers/restore.worker.ts via src/lib/restore-client.ts) on WASM, run twice on the same page:',
+    "with `cpuEngine: 'kernels'` (the hand-written WASM SIMD kernels: what users get, and what the goals judge) and with `cpuEngine: 'onnxruntime'` (onnxruntime-web, the reference path);",
+    "each run's RestoreResult must report the engine asked for. Wall time from the call until the result, tiles streamed to the page and pasted into one RGBA buffer as the app does.",
     'UpscalerJS runs on the page with `output: "tensor"` and is timed until its data is read back.',
-    'Native is the same engine pipeline (workers/engine/upscale.ts, as the CLI runs it) on onnxruntime-node.',
+    'Native is the same engine pipeline (workers/engine/upscale.ts, as the CLI runs it) on onnxruntime-node with the same model file.',
     '',
     ...headToHeadTable(r),
     '',
   ];
   if (r.overhead) {
     const o = r.overhead;
+    const line = (e: EngineOverhead, label: string) =>
+      `- app worker on ${label}: wall ${ms(e.app.wall)} ms, first tile after ${ms(e.app.firstTile)} ms = ${pct(e.firstTileFraction)} of the total; sum of session.run ${ms(e.inference)} ms (bench-worker pipeline wall ${ms(e.pipelineWall)} ms); **overhead ${e.overhead.toFixed(3)}**`;
     out.push(
       '## Pipeline overhead and time to first tile',
       '',
-      `${o.model}, ${o.size}² → ${o.size * 4}², ${o.tiles} tiles, engine pipeline in the bench worker (same engine and ORT build as the app's worker) with every session.run timed:`,
+      `${o.model}, ${o.size}² → ${o.size * 4}², ${o.tiles} tiles (one tile's share: ${pct(o.tileShare)}). Wall and first tile: the app's worker as the page sees them. Sum of session.run: the same job through the same engine pipeline and session in a bench worker with every session.run timed. Overhead = app wall / sum of session.run (medians).`,
       '',
-      `- wall ${ms(o.wall)} ms; sum of session.run ${ms(o.inference)} ms; **overhead ${o.overhead.toFixed(3)}**`,
-      `- first tile on the page after ${ms(o.firstTile)} ms = ${(o.firstTileFraction * 100).toFixed(1)}% of the total (one tile's share: ${(o.tileShare * 100).toFixed(1)}%)`,
-      `- the app's own worker on the same job: wall ${ms(o.app.wall)} ms, first tile ${ms(o.app.firstTile)} ms, ${o.app.tiles} tiles`,
-      ...(o.kernels
-        ? [
-            `- the same job on the hand-written kernels: wall ${ms(o.kernels.wall)} ms; sum of session.run ${ms(o.kernels.inference)} ms; overhead ${o.kernels.overhead.toFixed(3)}; first tile ${ms(o.kernels.firstTile)} ms = ${(o.kernels.firstTileFraction * 100).toFixed(1)}%`,
-          ]
-        : []),
+      line(o.kernels, 'the kernels'),
+      line(o.onnxruntime, 'onnxruntime-web (reference)'),
       '',
     );
   }
@@ -269,16 +259,16 @@ export function markdown(r: BenchResults, experiments: string | null): string {
     out.push(
       '## Memory against image size',
       '',
-      `${m.model}, x4, one restore in a fresh page (model load included). Renderer = page + worker (Chromium runs dedicated workers in the page's process): growth of the peak resident memory (VmHWM, reset just before) of the renderer that grew most, over its resident memory before the restore. Page = the output RGBA it keeps + its JS heap growth. Worker = renderer − page. The last column is the same restore through the engine pipeline on the hand-written kernels, measured the same way in the same page, after the app's restore.${m.note ? ` ${m.note}.` : ''}`,
+      `${m.model}, x4, one restore through the app's worker in a fresh page (model load included), once on the kernels and once on onnxruntime-web (each in its own fresh page). Renderer = page + worker (Chromium runs dedicated workers in the page's process): growth of the peak resident memory (VmHWM, reset just before) of the renderer that grew most, over its resident memory before the restore. Page = the output RGBA it keeps + its JS heap growth. Worker = renderer − page.${m.note ? ` ${m.note}.` : ''}`,
       '',
-      '| input | tiles | renderer peak growth | page | worker | worker on the hand-written kernels |',
-      '|---|---|---|---|---|---|',
+      '| input | tiles | kernels: renderer peak growth | kernels: page | kernels: worker | onnxruntime-web: renderer | onnxruntime-web: worker |',
+      '|---|---|---|---|---|---|---|',
       ...m.points.map(
         (p) =>
-          `| ${p.size}² | ${p.tiles} | ${mb(p.rendererGrowth)} | ${mb(p.pageGrowth)} | ${mb(p.workerGrowth)} | ${p.kernelsWorkerGrowth === null ? 'not built' : mb(p.kernelsWorkerGrowth)} |`,
+          `| ${p.size}² | ${p.tiles} | ${mb(p.kernels.rendererGrowth)} | ${mb(p.kernels.pageGrowth)} | **${mb(p.kernels.workerGrowth)}** | ${mb(p.onnxruntime.rendererGrowth)} | ${mb(p.onnxruntime.workerGrowth)} |`,
       ),
       '',
-      `Slope (least squares): worker ${fmt(m.workerSlope, 1)} bytes per input pixel, page ${fmt(m.pageSlope, 1)} bytes per input pixel (the x4 RGBA output alone is 64).`,
+      `Slope (least squares), bytes per input pixel: worker on the kernels ${fmt(m.workerSlope.kernels, 1)}, on onnxruntime-web ${fmt(m.workerSlope.onnxruntime, 1)}; page ${fmt(m.pageSlope, 1)} (the x4 RGBA output alone is 64).`,
       '',
     );
   }
@@ -286,7 +276,7 @@ export function markdown(r: BenchResults, experiments: string | null): string {
     out.push(
       '## Runtime variants (issue 9)',
       '',
-      "One untiled session.run in a bench worker with onnxruntime-web's WASM build (the app's), per variant. Max diff: against the unmodified model on onnxruntime-node, same input.",
+      "One untiled session.run in a bench worker per variant: onnxruntime-web's WASM build (the app's) on model.onnx unless said otherwise, or the hand-written kernels. Max diff: against the un-rewritten conversion on onnxruntime-node, same input.",
       '',
       ...variantsTable(r),
       '',
@@ -313,11 +303,23 @@ export function markdown(r: BenchResults, experiments: string | null): string {
 
 export function printSummary(r: BenchResults): void {
   console.log('');
+  if (r.headToHead.length) {
+    const med = (s: Stat | undefined) => (s?.n ? Math.round(s.median) : 'n/a');
+    console.table(
+      r.headToHead.map((h) => ({
+        model: `${h.model} ${h.size}²`,
+        'app kernels ms': med(h.appKernels.wall),
+        'app onnxruntime-web ms': med(h.appOnnxruntime.wall),
+        [`tfjs-WASM ${h.peerWasm?.threads ?? '?'} thr ms`]: med(h.peerWasm?.wall),
+        [`native ${h.threads} thr ms`]: med(h.native.wall),
+      })),
+    );
+  }
   console.table(
     goals(r).map((g) => ({
       goal: g.goal,
       measured: g.measured,
-      met: g.met === null ? 'n/a' : g.met ? 'yes' : 'NO',
+      met: g.met === null ? '—' : g.met ? 'yes' : 'NO',
     })),
   );
   if (r.variants.length) {

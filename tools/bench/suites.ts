@@ -1,14 +1,17 @@
 /**
  * The measurements of `npm run bench`, each returning plain data for results.json. All browser
- * figures come from one Chromium; native figures from this Node process.
+ * figures come from one Chromium; native figures from this Node process. The app's worker runs
+ * twice wherever it is measured: on the hand-written kernels (what users get on WASM; the goals are
+ * judged on it) and on onnxruntime-web (the reference path).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltinModelManifest } from '../../workers/engine/models/builtin-manifest.ts';
 import { planFor } from '../../workers/engine/upscale.ts';
-import { applyExactRewrites } from '../esrgan/exact-rewrites.ts';
-import { clone, decode, encode } from '../onnx/onnx-graph.ts';
-import type { OrtSessionVariant } from '../../bench/page/protocol.ts';
+import { esrganModelSpecs } from '../esrgan/catalog.ts';
+import { convertEsrgan } from '../esrgan/convert-esrgan.ts';
+import { kernelFile } from '../kernels/build-kernels.ts';
+import type { AppRun, CpuEngine, OrtSessionVariant } from '../../bench/page/protocol.ts';
 import {
   processMemory,
   rendererPids,
@@ -33,33 +36,63 @@ export interface BenchContext {
   threads: number;
   runs: number;
   log(line: string): void;
-  /** URL of the hand-written kernels' .wasm (relaxed SIMD), or null when they could not be built. */
-  kernelsUrl: string | null;
-  /** Path of the same kernels built without relaxed SIMD (for Node, which needs a flag for it). */
-  kernelsSimdFile: string | null;
 }
 
 const modelUrl = (m: BuiltinModelManifest) => `/models/${m.id}/${m.file}`;
 const modelPath = (ctx: BenchContext, m: BuiltinModelManifest) =>
   path.join(ctx.repoRoot, 'public/models', m.id, m.file);
 
-// ---------------------------------------------------------------- peer and native (issue 7.1, 7.2)
+/** The app's worker on WASM, as the page timed it. */
+export interface AppFigures {
+  /** What the worker reported running (the page rejects any other than the one asked for). */
+  cpuEngine: CpuEngine | null;
+  threads: number;
+  wall: Stat;
+  firstTile: Stat;
+  tiles: number;
+}
+
+/** Restores through the app's worker on `page` with the given CPU engine (one warm-up first). */
+async function appRuns(
+  ctx: BenchContext,
+  page: BenchPage,
+  id: string,
+  size: number,
+  cpuEngine: CpuEngine,
+  runs = ctx.runs,
+): Promise<AppRun[]> {
+  return page.call('app', { modelId: id, image: ctx.input(size), runs, cpuEngine });
+}
+
+function appFigures(ctx: BenchContext, runs: AppRun[]): AppFigures {
+  const threads = runs[0]?.threads ?? 0;
+  if (threads !== ctx.threads)
+    ctx.log(
+      `  note: the app's worker ran ${threads} threads (it uses every core), not ${ctx.threads}`,
+    );
+  return {
+    cpuEngine: runs[0]?.cpuEngine ?? null,
+    threads,
+    wall: stat(runs.map((r) => r.wallMs)),
+    firstTile: stat(runs.map((r) => r.firstTileMs)),
+    tiles: runs[0]?.tiles ?? 0,
+  };
+}
+
+// ---------------------------------------------------------------- peer and native (issues 7, 9)
 
 export interface HeadToHead {
   model: string;
   size: number;
   threads: number;
-  ours: { backend: string; threads: number; wall: Stat };
-  /** The engine pipeline on the hand-written kernels (bench worker), when they are built. */
-  oursKernels: { threads: number; wall: Stat; inference: Stat } | null;
+  /** The app's worker on the hand-written kernels: what users get, and what the goals judge. */
+  appKernels: AppFigures;
+  /** The same worker with cpuEngine 'onnxruntime' (the reference path), for comparison. */
+  appOnnxruntime: AppFigures;
   peerWasm: { threads: number | null; wall: Stat } | null;
   peerWasmDefault: { threads: number | null; wall: Stat } | null;
   peerDefault: { backend: string; wall: Stat; error?: string } | null;
   native: { wall: Stat; inference: Stat };
-  /** Best peer wall / ours. */
-  speedupVsPeer: number | null;
-  /** Ours / native pipeline wall. */
-  ratioToNative: number;
 }
 
 export async function headToHead(
@@ -70,8 +103,10 @@ export async function headToHead(
 ): Promise<HeadToHead> {
   const m = ctx.manifest(id);
   const image = ctx.input(size);
-  ctx.log(`${id} ${size}²: our worker pipeline`);
-  const ours = await ctx.page.call('app', { modelId: id, image, runs: ctx.runs, backend: 'auto' });
+  ctx.log(`${id} ${size}²: the app's worker on the hand-written kernels`);
+  const appKernels = appFigures(ctx, await appRuns(ctx, ctx.page, id, size, 'kernels'));
+  ctx.log(`${id} ${size}²: the app's worker on onnxruntime-web`);
+  const appOnnxruntime = appFigures(ctx, await appRuns(ctx, ctx.page, id, size, 'onnxruntime'));
   const family = m.family;
   const peer = async (backend: 'wasm' | 'default', threads?: number, patch?: number) => {
     const page = await ctx.browser.open();
@@ -115,25 +150,6 @@ export async function headToHead(
       };
     }
   }
-  let oursKernels: HeadToHead['oursKernels'] = null;
-  if (ctx.kernelsUrl) {
-    ctx.log(`${id} ${size}²: engine pipeline on the hand-written kernels, ${ctx.threads} threads`);
-    const runs = await ctx.page.call('pipeline', {
-      modelUrl: `/data/${await rewrittenModel(ctx, m)}`,
-      kernelsUrl: ctx.kernelsUrl,
-      image,
-      runs: ctx.runs,
-      scale: m.scale,
-      inputRange: m.inputRange,
-      overlap: m.tileMargin,
-      threads: ctx.threads,
-    });
-    oursKernels = {
-      threads: ctx.threads,
-      wall: stat(runs.map((r) => r.wallMs)),
-      inference: stat(runs.map((r) => r.inferenceMs)),
-    };
-  }
   ctx.log(`${id} ${size}²: onnxruntime-node, ${ctx.threads} threads, same pipeline`);
   const native = await nativePipeline(
     modelPath(ctx, m),
@@ -142,20 +158,12 @@ export async function headToHead(
     ctx.threads,
     ctx.runs,
   );
-  const oursWall = stat(ours.map((r) => r.wallMs));
-  const peerBest = Math.min(
-    ...[peerWasm, peerWasmDefault].flatMap((p) =>
-      p && p.length ? [stat(p.map((r) => r.wallMs)).median] : [],
-    ),
-    ...(peerDefault && peerDefault.wall.n ? [peerDefault.wall.median] : []),
-  );
-  const nativeWall = stat(native.map((r) => r.wallMs));
   return {
     model: id,
     size,
     threads: ctx.threads,
-    ours: { backend: ours[0]?.backend ?? '?', threads: ours[0]?.threads ?? 0, wall: oursWall },
-    oursKernels,
+    appKernels,
+    appOnnxruntime,
     peerWasm: peerWasm?.length
       ? { threads: peerWasm[0].threads, wall: stat(peerWasm.map((r) => r.wallMs)) }
       : null,
@@ -163,123 +171,115 @@ export async function headToHead(
       ? { threads: peerWasmDefault[0].threads, wall: stat(peerWasmDefault.map((r) => r.wallMs)) }
       : null,
     peerDefault,
-    native: { wall: nativeWall, inference: stat(native.map((r) => r.inferenceMs)) },
-    speedupVsPeer: Number.isFinite(peerBest) ? peerBest / oursWall.median : null,
-    ratioToNative: oursWall.median / nativeWall.median,
+    native: {
+      wall: stat(native.map((r) => r.wallMs)),
+      inference: stat(native.map((r) => r.inferenceMs)),
+    },
   };
 }
 
+/** UpscalerJS's best median wall (any backend that ran), or Infinity when none ran. */
+export function bestPeer(h: HeadToHead): number {
+  return Math.min(
+    ...[h.peerWasm, h.peerWasmDefault].flatMap((p) => (p?.wall.n ? [p.wall.median] : [])),
+    ...(h.peerDefault?.wall.n ? [h.peerDefault.wall.median] : []),
+  );
+}
+
 // ------------------------------------------------------------- overhead and first tile (7.3, 7.5)
+
+export interface EngineOverhead {
+  cpuEngine: CpuEngine;
+  /** The app's worker on this engine: wall and first tile on the page. */
+  app: AppFigures;
+  /**
+   * The same job through the engine pipeline in the bench worker (same engine code and build, same
+   * threads) with every session.run timed: its sum, and that pipeline's own wall.
+   */
+  inference: Stat;
+  pipelineWall: Stat;
+  /** App wall / sum of session.run (medians): everything the app adds to inference. */
+  overhead: number;
+  /** App first tile / app wall (medians). */
+  firstTileFraction: number;
+}
 
 export interface Overhead {
   model: string;
   size: number;
   tiles: number;
-  wall: Stat;
-  inference: Stat;
-  /** Median over runs of wall / sum of session.run. */
-  overhead: number;
-  firstTile: Stat;
-  /** Median first-tile time / median wall. */
-  firstTileFraction: number;
   /** One tile's share of the work: 1 / tiles. */
   tileShare: number;
-  app: { wall: Stat; firstTile: Stat; tiles: number };
-  /** The same job on the hand-written kernels (bench worker), when built. */
-  kernels: {
-    wall: Stat;
-    inference: Stat;
-    overhead: number;
-    firstTile: Stat;
-    firstTileFraction: number;
-  } | null;
+  kernels: EngineOverhead;
+  onnxruntime: EngineOverhead;
 }
 
 export async function overhead(ctx: BenchContext, id: string, size: number): Promise<Overhead> {
   const m = ctx.manifest(id);
-  ctx.log(`${id} ${size}²: engine pipeline in the bench worker, session.run timed`);
-  const runs = await ctx.page.call('pipeline', {
-    modelUrl: modelUrl(m),
-    image: ctx.input(size),
-    runs: ctx.runs,
-    scale: m.scale,
-    inputRange: m.inputRange,
-    overlap: m.tileMargin,
-    threads: ctx.threads,
-  });
-  ctx.log(`${id} ${size}²: the app's worker`);
-  const app = await ctx.page.call('app', {
-    modelId: id,
-    image: ctx.input(size),
-    runs: ctx.runs,
-    backend: 'auto',
-  });
-  let kernels: Overhead['kernels'] = null;
-  if (ctx.kernelsUrl) {
-    ctx.log(`${id} ${size}²: engine pipeline on the hand-written kernels, session.run timed`);
-    const k = await ctx.page.call('pipeline', {
-      modelUrl: `/data/${await rewrittenModel(ctx, m)}`,
-      kernelsUrl: ctx.kernelsUrl,
+  const measure = async (cpuEngine: CpuEngine): Promise<EngineOverhead> => {
+    ctx.log(`${id} ${size}²: the app's worker on ${cpuEngine}`);
+    const app = appFigures(ctx, await appRuns(ctx, ctx.page, id, size, cpuEngine));
+    ctx.log(
+      `${id} ${size}²: engine pipeline on ${cpuEngine} in the bench worker, session.run timed`,
+    );
+    const runs = await ctx.page.call('pipeline', {
+      modelUrl: modelUrl(m),
+      kernels: cpuEngine === 'kernels',
       image: ctx.input(size),
       runs: ctx.runs,
       scale: m.scale,
       inputRange: m.inputRange,
       overlap: m.tileMargin,
-      threads: ctx.threads,
+      threads: app.threads,
     });
-    const kWall = stat(k.map((r) => r.wallMs));
-    const kFirst = stat(k.map((r) => r.firstTileMs));
-    kernels = {
-      wall: kWall,
-      inference: stat(k.map((r) => r.inferenceMs)),
-      overhead: stat(k.map((r) => r.wallMs / r.inferenceMs)).median,
-      firstTile: kFirst,
-      firstTileFraction: kFirst.median / kWall.median,
+    const inference = stat(runs.map((r) => r.inferenceMs));
+    return {
+      cpuEngine,
+      app,
+      inference,
+      pipelineWall: stat(runs.map((r) => r.wallMs)),
+      overhead: app.wall.median / inference.median,
+      firstTileFraction: app.firstTile.median / app.wall.median,
     };
-  }
-  const wall = stat(runs.map((r) => r.wallMs));
-  const firstTile = stat(runs.map((r) => r.firstTileMs));
-  const tiles = runs[0]?.tiles ?? 0;
+  };
+  const kernels = await measure('kernels');
+  const onnxruntime = await measure('onnxruntime');
   return {
     model: id,
     size,
-    tiles,
-    wall,
-    inference: stat(runs.map((r) => r.inferenceMs)),
-    overhead: stat(runs.map((r) => r.wallMs / r.inferenceMs)).median,
-    firstTile,
-    firstTileFraction: firstTile.median / wall.median,
-    tileShare: 1 / Math.max(1, tiles),
+    tiles: kernels.app.tiles,
+    tileShare: 1 / Math.max(1, kernels.app.tiles),
     kernels,
-    app: {
-      wall: stat(app.map((r) => r.wallMs)),
-      firstTile: stat(app.map((r) => r.firstTileMs)),
-      tiles: app[0]?.tiles ?? 0,
-    },
+    onnxruntime,
   };
 }
 
 // ------------------------------------------------------------------------ memory (issue 7.4)
 
-export interface MemoryPoint {
-  size: number;
-  tiles: number;
-  /** Renderer process (page + worker) peak RSS growth over its RSS before the restore, bytes. */
+/** One restore's memory in a fresh renderer, bytes. */
+export interface MemoryFigures {
+  /** Renderer process (page + worker) peak RSS growth over its RSS before the restore. */
   rendererGrowth: number;
-  /** Page's share: the output RGBA it keeps plus its JS heap growth, bytes. */
+  /** Page's share: the output RGBA it keeps plus its JS heap growth. */
   pageGrowth: number;
   /** rendererGrowth - pageGrowth. */
   workerGrowth: number;
-  /** The same restore on the hand-written kernels (engine pipeline, bench worker): renderer growth - page. */
-  kernelsWorkerGrowth: number | null;
-  wallMs: number;
+}
+
+export interface MemoryPoint {
+  size: number;
+  tiles: number;
+  /** The app's worker on the hand-written kernels. */
+  kernels: MemoryFigures;
+  /** The app's worker on onnxruntime-web. */
+  onnxruntime: MemoryFigures;
 }
 
 export interface MemoryReport {
   model: string;
   points: MemoryPoint[];
-  /** Bytes per input pixel (least squares over the points). */
-  workerSlope: number;
+  /** Worker bytes per input pixel (least squares over the points), per engine. */
+  workerSlope: Record<CpuEngine, number>;
   pageSlope: number;
   note?: string;
 }
@@ -292,13 +292,12 @@ export async function memory(
   const m = ctx.manifest(id);
   const points: MemoryPoint[] = [];
   let note: string | undefined;
-  for (const size of sizes) {
-    ctx.log(`${id} ${size}²: peak memory (fresh renderer)`);
+  // One restore (the warm-up, which loads the model too) in a fresh page, so a fresh renderer.
+  const measure = async (size: number, cpuEngine: CpuEngine): Promise<MemoryFigures> => {
+    ctx.log(`${id} ${size}²: peak memory, app's worker on ${cpuEngine} (fresh renderer)`);
     const page = await ctx.browser.open();
     try {
-      await page.page.evaluate(() =>
-        (window as unknown as { gendrBench: { info(): Promise<unknown> } }).gendrBench.info(),
-      );
+      await page.call('info');
       const heap = () =>
         page.page.evaluate(
           () =>
@@ -308,71 +307,43 @@ export async function memory(
       const outBytes = size * m.scale * (size * m.scale) * 4;
       // Which renderer hosts the page is not exposed: reset every renderer's peak, and take the one
       // that grew most during the restore (the other pages are idle meanwhile).
-      const measure = async (restore: () => Promise<unknown>) => {
-        const before = new Map<number, number>();
-        for (const pid of await rendererPids(ctx.browser.cdp)) {
-          const mem = await processMemory(pid);
-          if (mem && (await resetPeak(pid))) before.set(pid, mem.rss);
-        }
-        const heapBefore = await heap();
-        await restore();
-        let renderer = 0;
-        for (const [pid, rss] of before) {
-          const mem = await processMemory(pid);
-          if (mem) renderer = Math.max(renderer, mem.peak - rss);
-        }
-        if (before.size === 0) note = 'renderer memory not readable (/proc): figures are 0';
-        const pageBytes = outBytes + Math.max(0, (await heap()) - heapBefore - outBytes);
-        return { renderer, page: pageBytes };
-      };
-      // runs: 0 is just the warm-up run, which is the one measured here (it loads the model too).
-      const app = await measure(() =>
-        page.call('app', { modelId: id, image: ctx.input(size), runs: 0, backend: 'auto' }),
-      );
-      let kernelsWorkerGrowth: number | null = null;
-      if (ctx.kernelsUrl) {
-        const rewritten = await rewrittenModel(ctx, m);
-        const k = await measure(() =>
-          page.call('pipeline', {
-            modelUrl: `/data/${rewritten}`,
-            kernelsUrl: ctx.kernelsUrl ?? undefined,
-            image: ctx.input(size),
-            runs: 0,
-            scale: m.scale,
-            inputRange: m.inputRange,
-            overlap: m.tileMargin,
-            threads: ctx.threads,
-          }),
-        );
-        kernelsWorkerGrowth = k.renderer - k.page;
+      const before = new Map<number, number>();
+      for (const pid of await rendererPids(ctx.browser.cdp)) {
+        const mem = await processMemory(pid);
+        if (mem && (await resetPeak(pid))) before.set(pid, mem.rss);
       }
-      const rendererGrowth = app.renderer;
-      const pageGrowth = app.page;
-      points.push({
-        size,
-        tiles: planFor(size, size, { overlap: m.tileMargin }).tiles.length,
-        rendererGrowth,
-        pageGrowth,
-        workerGrowth: rendererGrowth - pageGrowth,
-        kernelsWorkerGrowth,
-        wallMs: NaN,
-      });
+      const heapBefore = await heap();
+      await appRuns(ctx, page, id, size, cpuEngine, 0);
+      let renderer = 0;
+      for (const [pid, rss] of before) {
+        const mem = await processMemory(pid);
+        if (mem) renderer = Math.max(renderer, mem.peak - rss);
+      }
+      if (before.size === 0) note = 'renderer memory not readable (/proc): figures are 0';
+      const pageGrowth = outBytes + Math.max(0, (await heap()) - heapBefore - outBytes);
+      return { rendererGrowth: renderer, pageGrowth, workerGrowth: renderer - pageGrowth };
     } finally {
       await page.close();
     }
+  };
+  for (const size of sizes) {
+    points.push({
+      size,
+      tiles: planFor(size, size, { overlap: m.tileMargin }).tiles.length,
+      kernels: await measure(size, 'kernels'),
+      onnxruntime: await measure(size, 'onnxruntime'),
+    });
   }
   const px = points.map((p) => p.size * p.size);
+  const slope = (values: number[]) => linearFit(px, values).slope;
   return {
     model: id,
     points,
-    workerSlope: linearFit(
-      px,
-      points.map((p) => p.workerGrowth),
-    ).slope,
-    pageSlope: linearFit(
-      px,
-      points.map((p) => p.pageGrowth),
-    ).slope,
+    workerSlope: {
+      kernels: slope(points.map((p) => p.kernels.workerGrowth)),
+      onnxruntime: slope(points.map((p) => p.onnxruntime.workerGrowth)),
+    },
+    pageSlope: slope(points.map((p) => p.kernels.pageGrowth)),
     note,
   };
 }
@@ -387,7 +358,9 @@ export interface VariantResult {
   threads: number;
   workers: number;
   wall: Stat;
-  /** Max |output - baseline output| on the 0..255 scale (onnxruntime-node, same input). */
+  /** The variant this one is compared with ('baseline' unless said otherwise). */
+  reference: string;
+  /** Max |output - un-rewritten conversion's output| on the 0..255 scale (onnxruntime-node, same input). */
   maxDiff255: number | null;
 }
 
@@ -395,27 +368,49 @@ interface VariantSpec {
   name: string;
   description: string;
   session?: OrtSessionVariant;
-  rewrite?: boolean;
+  /** Run the converter's graph without the exact rewrites instead of model.onnx. */
+  unrewritten?: boolean;
   threads?: number;
   workers?: number;
   kernels?: boolean;
+  reference?: string;
 }
 
-/** Writes the exactly rewritten model to the data folder (once) and returns its file name. */
-export async function rewrittenModel(ctx: BenchContext, m: BuiltinModelManifest): Promise<string> {
-  const name = `${m.id}.rewritten.onnx`;
-  const file = path.join(ctx.dataDir, name);
-  const original = new Uint8Array(await readFile(modelPath(ctx, m)));
-  const model = clone(decode(original));
-  applyExactRewrites(model);
-  await writeFile(file, encode(model));
+/**
+ * Writes the model converted without the exact rewrites (convertEsrgan with exactRewrites false:
+ * a Resize per UpSampling2D, a Mul per MultiplyBeta) to the data folder, and returns its file
+ * name. public/models holds the rewritten graph, which is what the app ships.
+ */
+export async function unrewrittenModel(
+  ctx: BenchContext,
+  m: BuiltinModelManifest,
+): Promise<string> {
+  const spec = esrganModelSpecs().find((s) => s.id === m.id);
+  if (!spec) throw new Error(`${m.id} is not a built-in ESRGAN model`);
+  const converted = await convertEsrgan(path.join(ctx.repoRoot, 'node_modules'), spec, {
+    exactRewrites: false,
+  });
+  const name = `${m.id}.unrewritten.onnx`;
+  await writeFile(path.join(ctx.dataDir, name), converted.bytes);
   return name;
 }
 
 export function variantSpecs(size: number, threads: number): VariantSpec[] {
   const fixed = { freeDimensionOverrides: { height: size, width: size } };
   return [
-    { name: 'baseline', description: "as the app runs it: graphOptimizationLevel 'all'" },
+    {
+      name: 'unrewritten',
+      description:
+        'the converter without the exact rewrites (convertEsrgan exactRewrites: false; tools/esrgan/exact-rewrites.ts)',
+      unrewritten: true,
+      reference: 'unrewritten',
+    },
+    {
+      name: 'baseline',
+      description:
+        "model.onnx as the app ships it (exact rewrites applied), graphOptimizationLevel 'all'; vs unrewritten = what the exact rewrites gain",
+      reference: 'unrewritten',
+    },
     {
       name: 'opt-disabled',
       description: "graphOptimizationLevel 'disabled'",
@@ -437,17 +432,6 @@ export function variantSpecs(size: number, threads: number): VariantSpec[] {
       description: 'enableMemPattern false',
       session: { enableMemPattern: false },
     },
-    {
-      name: 'rewritten',
-      description: 'exact rewrites (tools/perf/exact-rewrites.ts)',
-      rewrite: true,
-    },
-    {
-      name: 'rewritten+fixed',
-      description: 'exact rewrites + fixed shape',
-      rewrite: true,
-      session: fixed,
-    },
     { name: '1-thread', description: 'one thread (for scaling)', threads: 1 },
     {
       name: `${threads}-workers`,
@@ -458,17 +442,10 @@ export function variantSpecs(size: number, threads: number): VariantSpec[] {
     {
       name: 'kernels',
       description:
-        'hand-written WASM kernels (Winograd, relaxed SIMD, concat-free) on the rewritten graph',
-      rewrite: true,
+        "hand-written WASM kernels (the app's default CPU engine: Winograd, relaxed SIMD, concat-free)",
       kernels: true,
     },
-    {
-      name: 'kernels-1-thread',
-      description: 'the same, one thread',
-      rewrite: true,
-      kernels: true,
-      threads: 1,
-    },
+    { name: 'kernels-1-thread', description: 'the same, one thread', kernels: true, threads: 1 },
   ];
 }
 
@@ -479,34 +456,30 @@ export async function variants(
   only?: string[],
 ): Promise<VariantResult[]> {
   const m = ctx.manifest(id);
-  const original = new Uint8Array(await readFile(modelPath(ctx, m)));
-  const rewrittenName = await rewrittenModel(ctx, m);
-  const rewrittenBytes = new Uint8Array(await readFile(path.join(ctx.dataDir, rewrittenName)));
+  const shipped = new Uint8Array(await readFile(modelPath(ctx, m)));
+  const unrewrittenName = await unrewrittenModel(ctx, m);
+  const unrewritten = new Uint8Array(await readFile(path.join(ctx.dataDir, unrewrittenName)));
   const rangeMax = m.inputRange[1];
-  const base = await nativeRaw(original, size, rangeMax, ctx.threads, 0);
-  const rw = await nativeRaw(rewrittenBytes, size, rangeMax, ctx.threads, 0);
+  const reference = await nativeRaw(unrewritten, size, rangeMax, ctx.threads, 0);
   const maxDiff = (out: Float32Array) => {
     let d = 0;
-    for (let i = 0; i < base.output.length; i++) d = Math.max(d, Math.abs(base.output[i] - out[i]));
+    for (let i = 0; i < reference.output.length; i++)
+      d = Math.max(d, Math.abs(reference.output[i] - out[i]));
     return (d * 255) / rangeMax;
   };
-  const rwDiff = maxDiff(rw.output);
-  let kernelDiff: number | null = null;
-  if (ctx.kernelsSimdFile) {
-    const k = await kernelRaw(rewrittenBytes, await readFile(ctx.kernelsSimdFile), size, rangeMax);
-    kernelDiff = maxDiff(k);
-  }
+  const shippedDiff = maxDiff((await nativeRaw(shipped, size, rangeMax, ctx.threads, 0)).output);
+  const simd = new Uint8Array(await readFile(kernelFile('simd')));
+  const kernelDiff = maxDiff(await kernelRaw(shipped, simd, size, rangeMax));
   const out: VariantResult[] = [];
   for (const spec of variantSpecs(size, ctx.threads)) {
     if (only && !only.includes(spec.name)) continue;
-    if (spec.kernels && !ctx.kernelsUrl) continue;
     const threads = spec.threads ?? ctx.threads;
     const workers = spec.workers ?? 1;
     ctx.log(`${id} ${size}² raw: ${spec.name}`);
     try {
       const times = await ctx.page.call('raw', {
-        modelUrl: spec.rewrite ? `/data/${rewrittenName}` : modelUrl(m),
-        kernelsUrl: spec.kernels ? (ctx.kernelsUrl ?? undefined) : undefined,
+        modelUrl: spec.unrewritten ? `/data/${unrewrittenName}` : modelUrl(m),
+        kernels: spec.kernels,
         size,
         rangeMax,
         runs: ctx.runs,
@@ -523,7 +496,8 @@ export async function variants(
         threads,
         workers,
         wall: stat(times),
-        maxDiff255: spec.kernels ? kernelDiff : spec.rewrite ? rwDiff : 0,
+        reference: spec.reference ?? 'baseline',
+        maxDiff255: spec.unrewritten ? 0 : spec.kernels ? kernelDiff : shippedDiff,
       });
     } catch (error) {
       ctx.log(`  failed: ${(error as Error).message}`);

@@ -27,7 +27,7 @@
 #define COB 8 /* output channels per block: two v128 */
 #define PXB 6 /* pixels (or Winograd tiles) per micro-kernel */
 #ifndef TB
-#define TB 12 /* Winograd tiles per block (the scratch in kernel-session.ts is sized for up to 32) */
+#define TB 18 /* Winograd tiles per block (the scratch in kernel-session.ts is sized for up to 32) */
 #endif
 
 #define F4(x) wasm_f32x4_splat(x)
