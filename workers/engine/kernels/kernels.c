@@ -25,10 +25,13 @@
 #endif
 
 #define COB 8 /* output channels per block: two v128 */
-#define PXB 6 /* pixels (or Winograd tiles) per micro-kernel */
-#ifndef TB
-#define TB 18 /* Winograd tiles per block (the scratch in kernel-session.ts is sized for up to 32) */
+#ifndef PXB
+#define PXB 4 /* pixels (or Winograd tiles) per micro-kernel: 8 accumulators, so V8 keeps all in registers */
 #endif
+#ifndef TB
+#define TB 20 /* Winograd tiles per block, a multiple of PXB (kernel-session.ts sizes the scratch for up to 32) */
+#endif
+_Static_assert(TB % PXB == 0, "TB must be a multiple of PXB");
 
 #define F4(x) wasm_f32x4_splat(x)
 #define ADD wasm_f32x4_add
@@ -88,8 +91,12 @@ void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1,
       const int n = coReal - cb < COB ? coReal - cb : COB;
       int x = 0;
       for (; x + PXB <= W; x += PXB) {
-        v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
-        v128_t a30 = b0, a31 = b1, a40 = b0, a41 = b1, a50 = b0, a51 = b1;
+        v128_t acc[PXB][2];
+#pragma clang loop unroll(full)
+        for (int q = 0; q < PXB; q++) {
+          acc[q][0] = b0;
+          acc[q][1] = b1;
+        }
         for (int s = 0; s < nslices; s++) {
           const Slice sl = slices[s];
           const int ci = sl.channels, st = sl.stride;
@@ -101,25 +108,12 @@ void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1,
               const float *wp = wb + (ky * k + kx) * ci * COB;
               for (int c = 0; c < ci; c++, wp += COB) {
                 const v128_t w0 = wasm_v128_load(wp), w1 = wasm_v128_load(wp + 4);
-                v128_t v;
-                v = wasm_v128_load32_splat(p + c);
-                a00 = MADD(v, w0, a00);
-                a01 = MADD(v, w1, a01);
-                v = wasm_v128_load32_splat(p + st + c);
-                a10 = MADD(v, w0, a10);
-                a11 = MADD(v, w1, a11);
-                v = wasm_v128_load32_splat(p + 2 * st + c);
-                a20 = MADD(v, w0, a20);
-                a21 = MADD(v, w1, a21);
-                v = wasm_v128_load32_splat(p + 3 * st + c);
-                a30 = MADD(v, w0, a30);
-                a31 = MADD(v, w1, a31);
-                v = wasm_v128_load32_splat(p + 4 * st + c);
-                a40 = MADD(v, w0, a40);
-                a41 = MADD(v, w1, a41);
-                v = wasm_v128_load32_splat(p + 5 * st + c);
-                a50 = MADD(v, w0, a50);
-                a51 = MADD(v, w1, a51);
+#pragma clang loop unroll(full)
+                for (int q = 0; q < PXB; q++) {
+                  const v128_t v = wasm_v128_load32_splat(p + q * st + c);
+                  acc[q][0] = MADD(v, w0, acc[q][0]);
+                  acc[q][1] = MADD(v, w1, acc[q][1]);
+                }
               }
             }
           }
@@ -127,12 +121,9 @@ void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1,
         const int p0 = pixel(y, x, W);
         const float *r = res ? res + p0 * resStride + cb : 0;
         float *o = out + p0 * outStride + cb;
-        epilogue(a00, a01, o, r, n, flags);
-        epilogue(a10, a11, o + outStride, r + resStride, n, flags);
-        epilogue(a20, a21, o + 2 * outStride, r + 2 * resStride, n, flags);
-        epilogue(a30, a31, o + 3 * outStride, r + 3 * resStride, n, flags);
-        epilogue(a40, a41, o + 4 * outStride, r + 4 * resStride, n, flags);
-        epilogue(a50, a51, o + 5 * outStride, r + 5 * resStride, n, flags);
+#pragma clang loop unroll(full)
+        for (int q = 0; q < PXB; q++)
+          epilogue(acc[q][0], acc[q][1], o + q * outStride, r + q * resStride, n, flags);
       }
       for (; x < W; x++) {
         v128_t a0 = b0, a1 = b1;
@@ -196,45 +187,29 @@ static inline void gemm_tiles(const float *Vk, const float *U0, float *Mk, int n
     const float *Uk = U0 + (cb / COB) * ci * COB;
     int t = 0;
     for (; t + PXB <= nt; t += PXB) {
-      v128_t a00 = F4(0), a01 = F4(0), a10 = F4(0), a11 = F4(0), a20 = F4(0), a21 = F4(0);
-      v128_t a30 = F4(0), a31 = F4(0), a40 = F4(0), a41 = F4(0), a50 = F4(0), a51 = F4(0);
+      v128_t acc[PXB][2];
+#pragma clang loop unroll(full)
+      for (int q = 0; q < PXB; q++) {
+        acc[q][0] = F4(0);
+        acc[q][1] = F4(0);
+      }
       const float *v = Vk + t * ci;
       const float *w = Uk;
       for (int c = 0; c < ci; c++, w += COB) {
         const v128_t w0 = wasm_v128_load(w), w1 = wasm_v128_load(w + 4);
-        v128_t s;
-        s = wasm_v128_load32_splat(v + c);
-        a00 = MADD(s, w0, a00);
-        a01 = MADD(s, w1, a01);
-        s = wasm_v128_load32_splat(v + ci + c);
-        a10 = MADD(s, w0, a10);
-        a11 = MADD(s, w1, a11);
-        s = wasm_v128_load32_splat(v + 2 * ci + c);
-        a20 = MADD(s, w0, a20);
-        a21 = MADD(s, w1, a21);
-        s = wasm_v128_load32_splat(v + 3 * ci + c);
-        a30 = MADD(s, w0, a30);
-        a31 = MADD(s, w1, a31);
-        s = wasm_v128_load32_splat(v + 4 * ci + c);
-        a40 = MADD(s, w0, a40);
-        a41 = MADD(s, w1, a41);
-        s = wasm_v128_load32_splat(v + 5 * ci + c);
-        a50 = MADD(s, w0, a50);
-        a51 = MADD(s, w1, a51);
+#pragma clang loop unroll(full)
+        for (int q = 0; q < PXB; q++) {
+          const v128_t sp = wasm_v128_load32_splat(v + q * ci + c);
+          acc[q][0] = MADD(sp, w0, acc[q][0]);
+          acc[q][1] = MADD(sp, w1, acc[q][1]);
+        }
       }
       float *m = Mk + t * co + cb;
-      wasm_v128_store(m, a00);
-      wasm_v128_store(m + 4, a01);
-      wasm_v128_store(m + co, a10);
-      wasm_v128_store(m + co + 4, a11);
-      wasm_v128_store(m + 2 * co, a20);
-      wasm_v128_store(m + 2 * co + 4, a21);
-      wasm_v128_store(m + 3 * co, a30);
-      wasm_v128_store(m + 3 * co + 4, a31);
-      wasm_v128_store(m + 4 * co, a40);
-      wasm_v128_store(m + 4 * co + 4, a41);
-      wasm_v128_store(m + 5 * co, a50);
-      wasm_v128_store(m + 5 * co + 4, a51);
+#pragma clang loop unroll(full)
+      for (int q = 0; q < PXB; q++) {
+        wasm_v128_store(m + q * co, acc[q][0]);
+        wasm_v128_store(m + q * co + 4, acc[q][1]);
+      }
     }
     for (; t < nt; t++) {
       v128_t a0 = F4(0), a1 = F4(0);
@@ -267,6 +242,9 @@ void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty
   for (int ty = ty0; ty < ty1; ty++) {
     for (int tx0 = 0; tx0 < tilesX; tx0 += TB) {
       const int nt = tilesX - tx0 < TB ? tilesX - tx0 : TB;
+      /* The GEMM runs whole micro-kernel blocks: up to PXB-1 extra rows of stale, finite scratch whose
+         results are never read (TB is a multiple of PXB, so they stay inside the scratch). */
+      const int ntGemm = (nt + PXB - 1) / PXB * PXB;
       /* 1. input transform */
       for (int t = 0; t < nt; t++) {
         const int x0 = (tx0 + t) * m - half_k, y0 = ty * m - half_k;
@@ -295,7 +273,7 @@ void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty
         }
       }
       /* 2. 36 GEMMs: M[k][t][o] = sum_c V[k][t][c] U[k][c][o] */
-      for (int k = 0; k < 36; k++) gemm_tiles(V + k * TB * ci, U + (k * (co / COB)) * ci * COB, M + k * TB * co, nt, ci, co);
+      for (int k = 0; k < 36; k++) gemm_tiles(V + k * TB * ci, U + (k * (co / COB)) * ci * COB, M + k * TB * co, ntGemm, ci, co);
       /* 3. output transform + epilogue, masked to the image and to coReal channels */
       for (int t = 0; t < nt; t++) {
         const int x0 = (tx0 + t) * m, y0 = ty * m;
@@ -385,6 +363,9 @@ void conv_winograd8(int m, const Slice *slices, int nslices, int W, int H, int t
   for (int ty = ty0; ty < ty1; ty++) {
     for (int tx0 = 0; tx0 < tilesX; tx0 += TB) {
       const int nt = tilesX - tx0 < TB ? tilesX - tx0 : TB;
+      /* The GEMM runs whole micro-kernel blocks: up to PXB-1 extra rows of stale, finite scratch whose
+         results are never read (TB is a multiple of PXB, so they stay inside the scratch). */
+      const int ntGemm = (nt + PXB - 1) / PXB * PXB;
       /* 1. input transform */
       for (int t = 0; t < nt; t++) {
         const int x0 = (tx0 + t) * m - half_k, y0 = ty * m - half_k;
@@ -413,7 +394,7 @@ void conv_winograd8(int m, const Slice *slices, int nslices, int W, int H, int t
         }
       }
       /* 2. 64 GEMMs */
-      for (int k = 0; k < 64; k++) gemm_tiles(V + k * TB * ci, U + (k * (co / COB)) * ci * COB, M + k * TB * co, nt, ci, co);
+      for (int k = 0; k < 64; k++) gemm_tiles(V + k * TB * ci, U + (k * (co / COB)) * ci * COB, M + k * TB * co, ntGemm, ci, co);
       /* 3. output transform + epilogue */
       for (int t = 0; t < nt; t++) {
         const int x0 = (tx0 + t) * m, y0 = ty * m;
