@@ -73,8 +73,8 @@ test('several picked files are restored one at a time, each with status, thumbna
 });
 
 test('cancel one item, then cancel all: the rest of the queue is not lost', async ({ page }) => {
-  // Larger items so that they are still queued when cancelled.
-  const files = await smallPngs(['a.png', 'b.png', 'c.png', 'd.png', 'e.png'], 256);
+  // Larger items (about 2 s each on 2 cores) so that they are still queued or running when cancelled.
+  const files = await smallPngs(['a.png', 'b.png', 'c.png', 'd.png', 'e.png'], 512);
   await page.getByTestId('file-input').setInputFiles(files);
   await expect(page.getByTestId('batch-item')).toHaveCount(5);
 

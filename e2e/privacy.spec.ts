@@ -34,7 +34,10 @@ test('a full restore sends no request outside the app’s own origin', async ({
     return !(o === origin || protocol === 'data:' || protocol === 'blob:');
   });
   expect(outside).toEqual([]);
-  // The recording saw the worker's own fetches too: the model and the runtime.
+  // The recording saw the worker's own fetches too: the model and the runtime (on WASM, the
+  // hand-written kernels, self-hosted under assets/).
   expect(requests.some((url) => url.includes('/models/esrgan-slim-x2/'))).toBe(true);
-  expect(requests.some((url) => url.includes('/ort/') && url.endsWith('.wasm'))).toBe(true);
+  expect(requests.some((url) => /\/assets\/kernels-(relaxed|simd)-[\w-]+\.wasm$/.test(url))).toBe(
+    true,
+  );
 });

@@ -39,6 +39,39 @@ describe('hand-written WASM kernels', () => {
     G.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], 12)));
   });
 
+  it('a session re-laid out for other tile sizes gives exactly what fresh sessions give', async () => {
+    const manifest = readModelIndex().models.find((m) => m.id === 'esrgan-medium-x4');
+    if (!manifest) throw new Error('esrgan-medium-x4 is not built');
+    const bytes = new Uint8Array(fs.readFileSync(modelFile(manifest)));
+    const sizes: [number, number][] = [
+      [31, 22],
+      [17, 29],
+      [31, 22],
+    ];
+    const inputs = sizes.map(([w, h], i) =>
+      smoothNoiseImage(w, h, { rangeMax: 255, seed: 11 + i }),
+    );
+    const run = async (
+      session: Awaited<ReturnType<typeof createKernelSession>>,
+      i: number,
+    ): Promise<Float32Array> => {
+      const [w, h] = sizes[i];
+      const out = await session.run({
+        input: { type: 'float32', data: inputs[i].data, dims: [1, 3, h, w] },
+      });
+      return out[session.outputNames[0]].data as Float32Array;
+    };
+    const reused = await createKernelSession(bytes, wasm('relaxed'));
+    const fromReused: Float32Array[] = [];
+    for (let i = 0; i < sizes.length; i++) fromReused.push(await run(reused, i));
+    await reused.release?.();
+    for (let i = 0; i < sizes.length; i++) {
+      const fresh = await createKernelSession(bytes, wasm('relaxed'));
+      expect(fromReused[i]).toEqual(await run(fresh, i));
+      await fresh.release?.();
+    }
+  });
+
   const cases: [id: string, width: number, height: number][] = [
     ['esrgan-medium-x4', 23, 18],
     ['esrgan-slim-x3', 17, 13],

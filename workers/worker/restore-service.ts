@@ -23,6 +23,7 @@ import { restoreInstalledPack } from './pack-store/pack-restore.ts';
 import { createKernelEngine } from './kernel-loader.ts';
 import { loadOrt, threadsInUse, wasmThreadCount } from './ort-loader.ts';
 import { bitmapToRgba } from './pixels.ts';
+import { yieldingSession } from './yielding-session.ts';
 import type {
   CpuEngine,
   RestoreApi,
@@ -104,30 +105,6 @@ function eventSink(events: RestoreEvents) {
 }
 
 type Sink = ReturnType<typeof eventSink>;
-
-/** A macrotask turn, so messages waiting for the worker (cancel()) are handled. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/**
- * The session, yielding to the event loop after each run. onnxruntime-web's WASM run blocks the
- * worker for a whole tile and resolves at once, so without this the engine would go from tile to
- * tile in microtasks and a cancel() message would wait for the last tile.
- */
-function yielding(session: EngineSession): EngineSession {
-  return {
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    inputMetadata: session.inputMetadata,
-    outputMetadata: session.outputMetadata,
-    async run(feeds) {
-      const outputs = await session.run(feeds);
-      await yieldToEventLoop();
-      return outputs;
-    },
-  };
-}
 
 export function createRestoreService(): RestoreApi {
   let loaded: LoadedModel | null = null;
@@ -217,9 +194,13 @@ export function createRestoreService(): RestoreApi {
    * The model's session as the engine runs it: yielding after each tile, failing fast when the
    * WebGPU device is lost or a tile would exceed its buffer limit, and with any test faults.
    */
-  function runnableSession(model: LoadedModel, request: RestoreRequest): EngineSession {
+  function runnableSession(
+    model: LoadedModel,
+    request: RestoreRequest,
+    signal: AbortSignal,
+  ): EngineSession {
     const faults = request.faults;
-    let session = yielding(model.session);
+    let session = yieldingSession(model.session, signal);
     if (model.watch) session = withDeviceWatch(session, model.watch);
     const gpuLimit = model.device?.limits?.maxStorageBufferBindingSize ?? null;
     session = faults?.bufferLimitBytes
@@ -237,7 +218,7 @@ export function createRestoreService(): RestoreApi {
   ): Promise<RgbaImage> {
     const tiling = { tileSize: request.tileSize, overlap: request.overlap };
     sink.progress(0, planFor(image.width, image.height, tiling).tiles.length);
-    return upscaleImage(runnableSession(model, request), model.tensors, image, {
+    return upscaleImage(runnableSession(model, request, signal), model.tensors, image, {
       ...tiling,
       scale: request.scale,
       inputRange: request.inputRange,

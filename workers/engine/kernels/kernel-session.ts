@@ -32,7 +32,7 @@ import {
   type HelperFunction,
   type HelperInit,
 } from './helper-protocol.ts';
-import { paddedFloats, WasmKernels } from './wasm-kernels.ts';
+import { paddedFloats, WasmKernels, zeroBorder } from './wasm-kernels.ts';
 
 const TB = 32; // Winograd tiles per block: an upper bound of TB in kernels.c
 const FLAG_RELU = 1;
@@ -134,8 +134,12 @@ export class KernelProgramRunner {
       const free = pool.get(key(b));
       if (free?.length) ptr[b] = free.pop() as number;
       else {
+        // Every layer writes its whole interior before anything reads it: only the border
+        // (the convolutions' zero padding) needs zeroing, which keeps re-layouts for another tile
+        // size cheap.
         const { channels, scale } = program.buffers[b];
-        ptr[b] = kernels.alloc(paddedFloats(width * scale, height * scale, channels));
+        ptr[b] = kernels.alloc(paddedFloats(width * scale, height * scale, channels), false);
+        zeroBorder(kernels.memory, ptr[b], width * scale, height * scale, channels);
       }
     };
     acquire(0);
@@ -194,7 +198,7 @@ export class KernelProgramRunner {
     const { program, kernels } = this;
     const layout = this.layoutFor(width, height);
     const k = kernels.k;
-    const inPtr = kernels.alloc(input.length);
+    const inPtr = kernels.alloc(input.length, false);
     kernels.f32(inPtr, input.length).set(input);
     const channels = program.buffers[0].channels;
     k.nchw_to_nhwc(inPtr, channels, height, width, layout.ptr[0], channels);
@@ -350,7 +354,7 @@ export class KernelProgramRunner {
         const w = width * src.scale;
         const h = height * src.scale;
         const n = step.channels * w * h * step.block * step.block;
-        const outPtr = kernels.alloc(n);
+        const outPtr = kernels.alloc(n, false); // to_nchw writes every value
         this.parallel('to_nchw', h, (lo, hi) => [
           layout.ptr[step.src],
           src.channels,

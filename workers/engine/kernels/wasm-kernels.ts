@@ -38,6 +38,28 @@ export interface KernelExports {
 export const PAD_LEFT = 2;
 export const PAD_RIGHT = 6;
 
+/**
+ * Zeroes the border of a padded NHWC buffer (w x h pixels, c channels) at byte offset `ptr`. The
+ * kernels write only the interior and read the border as 'same' padding, so a fresh buffer needs
+ * only this, not a full fill.
+ */
+export function zeroBorder(
+  memory: WebAssembly.Memory,
+  ptr: number,
+  w: number,
+  h: number,
+  c: number,
+) {
+  const view = new Float32Array(memory.buffer, ptr, paddedFloats(w, h, c));
+  const row = (w + PAD_LEFT + PAD_RIGHT) * c;
+  view.fill(0, 0, PAD_LEFT * row);
+  view.fill(0, (PAD_LEFT + h) * row);
+  for (let y = PAD_LEFT; y < PAD_LEFT + h; y++) {
+    view.fill(0, y * row, y * row + PAD_LEFT * c);
+    view.fill(0, y * row + (PAD_LEFT + w) * c, (y + 1) * row);
+  }
+}
+
 /** Floats of a padded NHWC buffer of w x h pixels and c channels. */
 export function paddedFloats(w: number, h: number, c: number): number {
   return (w + PAD_LEFT + PAD_RIGHT) * (h + PAD_LEFT + PAD_RIGHT) * c;
@@ -84,8 +106,11 @@ export class WasmKernels {
     return new WasmKernels(module, instance, memory);
   }
 
-  /** Allocates `floats` floats (64-byte aligned, zero-filled) and returns the byte offset. */
-  alloc(floats: number): number {
+  /**
+   * Allocates `floats` floats (64-byte aligned) and returns the byte offset. Zero-filled unless
+   * `zero` is false (for memory the caller overwrites entirely, or whose border it zeroes itself).
+   */
+  alloc(floats: number, zero = true): number {
     const p = align(this.top);
     const end = p + floats * 4;
     if (end > this.memory.buffer.byteLength) {
@@ -93,7 +118,7 @@ export class WasmKernels {
       this.memory.grow(pages);
     }
     this.top = end;
-    new Float32Array(this.memory.buffer, p, floats).fill(0);
+    if (zero) new Float32Array(this.memory.buffer, p, floats).fill(0);
     return p;
   }
 

@@ -15,7 +15,6 @@ import { loadPack, readPackManifest, type LoadedPack } from '../../engine/latent
 import type { ColorFix } from '../../engine/latent/color-fix.ts';
 import { runPack } from '../../engine/latent/pipeline.ts';
 import type { DeviceLimits } from '../../engine/latent/tiling-plan.ts';
-import type { EngineSession } from '../../engine/session.ts';
 import type { TileUpdate } from '../../engine/upscale.ts';
 import { createOrtWebRuntime, WebGpuRunError, type OrtWebBackend } from '../../runtime/ort-web.ts';
 import { planBackend, probeGpu } from '../gpu-probe.ts';
@@ -23,6 +22,7 @@ import { loadOrt, threadsInUse } from '../ort-loader.ts';
 import type { BackendName, BackendPreference, RestoreStage } from '../protocol.ts';
 import { installedPackSource } from './installed-pack-source.ts';
 import { packDeviceLimits, type GpuBufferLimits } from './pack-limits.ts';
+import { yieldingSession } from '../yielding-session.ts';
 
 export interface PackRestoreEvents {
   stage(stage: RestoreStage, backend: BackendName | null): void;
@@ -58,20 +58,6 @@ function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   const line = text.split('\n')[0].trim().slice(0, 240);
   return line && !/^\d+$/.test(line) ? line : 'an internal error in the runtime';
-}
-
-/** Lets queued messages (cancel()) in between session runs: a WASM run blocks the worker. */
-function yielding(session: EngineSession): EngineSession {
-  return {
-    ...session,
-    inputNames: session.inputNames,
-    outputNames: session.outputNames,
-    async run(feeds) {
-      const outputs = await session.run(feeds);
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      return outputs;
-    },
-  };
 }
 
 async function load(
@@ -132,9 +118,9 @@ async function run(
 ): Promise<RgbaImage> {
   const { sessions } = model.pack;
   const wrapped = {
-    vaeEncoder: yielding(sessions.vaeEncoder),
-    unet: sessions.unet ? yielding(sessions.unet) : undefined,
-    vaeDecoder: yielding(sessions.vaeDecoder),
+    vaeEncoder: yieldingSession(sessions.vaeEncoder, signal),
+    unet: sessions.unet ? yieldingSession(sessions.unet, signal) : undefined,
+    vaeDecoder: yieldingSession(sessions.vaeDecoder, signal),
   };
   // One progress scale for the UI: session runs over all stages (encoder, UNet and decoder
   // tiles). Output blocks carry the same counts, so the bar never jumps between two scales.
