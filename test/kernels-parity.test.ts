@@ -1,7 +1,7 @@
 /**
- * The hand-written WASM kernels (workers/engine/kernels, Winograd F(4x4,3x3) / F(2x2,5x5), fp32)
+ * The hand-written WASM kernels (workers/engine/kernels, Winograd F(6x6,3x3) / F(4x4,5x5), fp32)
  * against the original UpscalerJS TF.js models with the same tolerance as test/esrgan-parity.test.ts,
- * on the exactly rewritten graphs (tools/esrgan/exact-rewrites.ts), one thread and two threads (a
+ * on the built models (exactly rewritten by the converter), one thread and two threads (a
  * worker_threads helper on the shared memory), both committed builds (SIMD128 and relaxed SIMD).
  */
 import fs from 'node:fs';
@@ -9,9 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createKernelSession } from '../workers/engine/kernels/kernel-session.ts';
 import { winogradG } from '../workers/engine/kernels/program.ts';
 import { kernelFile, type Flavour } from '../tools/kernels/build-kernels.ts';
-import { applyExactRewrites } from '../tools/esrgan/exact-rewrites.ts';
 import { spawnNodeHelper } from '../tools/kernels/node-kernel-helper.ts';
-import { clone, decode, encode } from '../tools/onnx/onnx-graph.ts';
 import { modelFile, readModelIndex, sourceModelDir } from './helpers/builtin-models.ts';
 import {
   clipImage,
@@ -26,16 +24,21 @@ const PARITY_TOLERANCE = 5e-6;
 describe('hand-written WASM kernels', () => {
   const wasm = (flavour: Flavour) => fs.readFileSync(kernelFile(flavour));
 
-  it("uses Lavin's F(4x4, 3x3) transform", () => {
+  it('uses the F(6x6, 3x3) transform on the points 0, ±1, ±2, ±1/2 and infinity', () => {
     const G = winogradG(3);
+    // The published F(6x6, 3x3) G (Lavin & Gray; NNPACK), with the p = 0 row negated: kernels.c
+    // negates the matching row of B^T (f_0 = 1 / prod(0 - q) = -1 for these points).
     const expected = [
-      [1 / 4, 0, 0],
-      [-1 / 6, -1 / 6, -1 / 6],
-      [-1 / 6, 1 / 6, -1 / 6],
-      [1 / 24, 1 / 12, 1 / 6],
-      [1 / 24, -1 / 12, 1 / 6],
+      [-1, 0, 0],
+      [-2 / 9, -2 / 9, -2 / 9],
+      [-2 / 9, 2 / 9, -2 / 9],
+      [1 / 90, 1 / 45, 2 / 45],
+      [1 / 90, -1 / 45, 2 / 45],
+      [32 / 45, 16 / 45, 8 / 45],
+      [32 / 45, -16 / 45, 8 / 45],
       [0, 0, 1],
     ];
+    expect(G).toHaveLength(expected.length);
     G.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], 12)));
   });
 
@@ -81,9 +84,8 @@ describe('hand-written WASM kernels', () => {
     it(`${id} ${width}x${height} matches TF.js (SIMD128 and relaxed SIMD, 1 and 2 threads)`, async () => {
       const manifest = readModelIndex().models.find((m) => m.id === id);
       if (!manifest) throw new Error(`${id} is not built`);
-      const model = clone(decode(new Uint8Array(fs.readFileSync(modelFile(manifest)))));
-      applyExactRewrites(model);
-      const bytes = encode(model);
+      // Built models are already exactly rewritten (the kernels need the Resize folded away).
+      const bytes = new Uint8Array(fs.readFileSync(modelFile(manifest)));
       const image = smoothNoiseImage(width, height, { rangeMax: manifest.inputRange[1], seed: 7 });
       const tfModel = await loadTfjsModel(sourceModelDir(manifest));
       const reference = clipImage(runTfjsModel(tfModel, image), ...manifest.inputRange);

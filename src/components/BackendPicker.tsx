@@ -49,7 +49,7 @@ export function BackendPicker() {
         {backend !== 'webgpu' && (
           <label
             className="inline-select"
-            title="What runs the built-in models on the CPU. Both compute in fp32 and match the original models; the kernels are about twice as fast."
+            title="What runs the built-in models on the CPU. Both compute in fp32 and match the original models; the kernels are about three times as fast."
           >
             CPU engine{' '}
             <select

@@ -21,7 +21,6 @@ export const kernelsOut = path.join(repoRoot, 'workers/engine/kernels/wasm');
 export const KERNEL_EXPORTS = [
   'conv_direct',
   'conv_winograd',
-  'conv_winograd8',
   'lincomb',
   'fill_zero',
   'nchw_to_nhwc',

@@ -15,7 +15,6 @@ if (!manifest) throw new Error(`unknown model ${id}`);
 const session = await createKernelSession(
   new Uint8Array(fs.readFileSync(modelFile(manifest))),
   fs.readFileSync(process.env.KERNELS_WASM ?? kernelFile(flavour as Flavour)),
-  { winogradTile: process.env.WINOGRAD_TILE === '6' ? 6 : 8 },
 );
 const data = Float32Array.from(
   { length: 3 * size * size },

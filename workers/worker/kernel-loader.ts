@@ -1,6 +1,6 @@
 /**
  * The fast CPU engine for the built-in ESRGAN models: the hand-written WebAssembly SIMD kernels
- * (workers/engine/kernels, Winograd F(4x4,3x3) / F(2x2,5x5) in fp32), ~2.3x faster than
+ * (workers/engine/kernels, Winograd F(6x6,3x3) / F(4x4,5x5) in fp32), ~3x faster than
  * onnxruntime-web on the same threads (BENCHMARKS.md). The relaxed-SIMD build (fused
  * multiply-add) is used where the browser validates it, plain SIMD128 otherwise. Helper threads
  * share the kernels' memory, so more than one thread needs cross-origin isolation; without it the

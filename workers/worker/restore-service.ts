@@ -191,7 +191,7 @@ export function createRestoreService(): RestoreApi {
   }
 
   /**
-   * The model's session as the engine runs it: yielding after each tile, failing fast when the
+   * The model's session as the engine runs it: yielding before each tile, failing fast when the
    * WebGPU device is lost or a tile would exceed its buffer limit, and with any test faults.
    */
   function runnableSession(

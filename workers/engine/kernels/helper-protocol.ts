@@ -6,13 +6,7 @@
 import { WasmKernels } from './wasm-kernels.ts';
 
 /** Kernel functions a helper can be asked to run, by id. */
-export const HELPER_FUNCTIONS = [
-  'conv_direct',
-  'conv_winograd',
-  'conv_winograd8',
-  'lincomb',
-  'to_nchw',
-] as const;
+export const HELPER_FUNCTIONS = ['conv_direct', 'conv_winograd', 'lincomb', 'to_nchw'] as const;
 export type HelperFunction = (typeof HELPER_FUNCTIONS)[number];
 
 /** Int32 slots of the control block. */

@@ -19,6 +19,7 @@ import {
   type ConvStep,
   type Program,
   type SliceRef,
+  WINOGRAD_TILE,
 } from './program.ts';
 import {
   ARGS_OFFSET,
@@ -172,8 +173,12 @@ export class KernelProgramRunner {
       width,
       height,
       ptr,
-      scratchV: Array.from({ length: threads }, () => kernels.alloc(64 * TB * maxCi)),
-      scratchM: Array.from({ length: threads }, () => kernels.alloc(64 * TB * maxCo)),
+      scratchV: Array.from({ length: threads }, () =>
+        kernels.alloc(WINOGRAD_TILE ** 2 * TB * maxCi),
+      ),
+      scratchM: Array.from({ length: threads }, () =>
+        kernels.alloc(WINOGRAD_TILE ** 2 * TB * maxCo),
+      ),
       slices: kernels.alloc(4 * maxSlices),
     };
     return this.layout;
@@ -286,9 +291,8 @@ export class KernelProgramRunner {
         const flags = (step.relu ? FLAG_RELU : 0) | (step.residual ? FLAG_RESIDUAL : 0);
         if (step.algo === 'winograd') {
           // Output tile side: input tile - kernel + 1.
-          const m = step.tile - step.k + 1;
-          const fn = step.tile === 8 ? 'conv_winograd8' : 'conv_winograd';
-          this.parallel(fn, Math.ceil(h / m), (lo, hi, t) => [
+          const m = WINOGRAD_TILE - step.k + 1;
+          this.parallel('conv_winograd', Math.ceil(h / m), (lo, hi, t) => [
             m,
             layout.slices,
             step.inputs.length,

@@ -1,6 +1,6 @@
 /*
  * Hand-written WebAssembly SIMD kernels for the built-in ESRGAN graphs (fp32, NHWC), driven by
- * graph.ts. Built by tools/perf/build-kernels.ts with clang (wasm32, -msimd128 and optionally
+ * program.ts. Built by tools/kernels/build-kernels.ts with clang (wasm32, -msimd128 and optionally
  * -mrelaxed-simd, freestanding: no libc); the caller owns the memory.
  *
  * Activations are NHWC with a zero border: PADL pixels left/top and PADR right/bottom, so no
@@ -10,8 +10,8 @@
  * buffer with the bias, an optional residual add and an optional ReLU fused in.
  *
  * - conv_direct: any odd k x k, stride 1, 'same' padding.
- * - conv_winograd: 3x3 as Winograd F(4x4, 3x3) (36 multiplies per 16 outputs instead of 144) and
- *   5x5 as F(2x2, 5x5) (36 per 4 outputs instead of 100), on the same 6x6 input transform.
+ * - conv_winograd: 3x3 as Winograd F(6x6, 3x3) (64 multiplies per 36 outputs instead of 324) and
+ *   5x5 as F(4x4, 5x5) (64 per 16 outputs instead of 400), on the same 8x8 input transform.
  */
 #include <wasm_simd128.h>
 
@@ -152,35 +152,6 @@ void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1,
   (void)rowPix;
 }
 
-/* B^T d for 6 vectors. */
-static inline void bt6(const v128_t *d, v128_t *o) {
-  const v128_t c4 = F4(4.f), c5 = F4(5.f), c2 = F4(2.f);
-  o[0] = ADD(SUB(MUL(c4, d[0]), MUL(c5, d[2])), d[4]);
-  o[1] = SUB(ADD(d[3], d[4]), MUL(c4, ADD(d[1], d[2])));
-  o[2] = ADD(SUB(d[4], d[3]), MUL(c4, SUB(d[1], d[2])));
-  o[3] = ADD(SUB(d[4], d[2]), MUL(c2, SUB(d[3], d[1])));
-  o[4] = ADD(SUB(d[4], d[2]), MUL(c2, SUB(d[1], d[3])));
-  o[5] = ADD(SUB(MUL(c4, d[1]), MUL(c5, d[3])), d[5]);
-}
-
-/* A^T m for 6 vectors -> 4. */
-static inline void at6(const v128_t *m, v128_t *o) {
-  const v128_t c2 = F4(2.f), c4 = F4(4.f), c8 = F4(8.f);
-  const v128_t s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);
-  const v128_t s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);
-  o[0] = ADD(ADD(m[0], s12), s34);
-  o[1] = ADD(d12, MUL(c2, d34));
-  o[2] = ADD(s12, MUL(c4, s34));
-  o[3] = ADD(ADD(d12, MUL(c8, d34)), m[5]);
-}
-
-/* A^T m for F(2, 5): 6 vectors -> 2. */
-static inline void at6x2(const v128_t *m, v128_t *o) {
-  const v128_t c2 = F4(2.f);
-  o[0] = ADD(ADD(ADD(m[0], m[1]), ADD(m[2], m[3])), m[4]);
-  o[1] = ADD(ADD(SUB(m[1], m[2]), MUL(c2, SUB(m[3], m[4]))), m[5]);
-}
-
 /* One Winograd GEMM: M[t][o] = sum_c V[t][c] U[c][o] for nt tiles (U packed [co/COB][ci][COB]). */
 static inline void gemm_tiles(const float *Vk, const float *U0, float *Mk, int nt, int ci, int co) {
   for (int cb = 0; cb < co; cb += COB) {
@@ -226,92 +197,6 @@ static inline void gemm_tiles(const float *Vk, const float *U0, float *Mk, int n
   }
 }
 
-/*
- * 'same' convolution as Winograd on 6x6 input tiles: F(4x4, 3x3) when m = 4 (3x3 kernels) or
- * F(2x2, 5x5) when m = 2 (5x5 kernels), over output tile rows [ty0, ty1) (clipped to H).
- * U: transformed weights [36][co/COB][ciTotal][COB] (ciTotal = all slices' channels, each a multiple
- * of 4). Scratch V and M: 36 * TB * ciTotal and 36 * TB * co floats.
- */
-void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty0, int ty1, const float *U,
-                   const float *bias, float *out, int outStride, int co, int coReal, const float *res,
-                   int resStride, int flags, float *V, float *M) {
-  int ci = 0;
-  for (int s = 0; s < nslices; s++) ci += slices[s].channels;
-  const int tilesX = (W + m - 1) / m;
-  const int half_k = m == 4 ? 1 : 2;
-  for (int ty = ty0; ty < ty1; ty++) {
-    for (int tx0 = 0; tx0 < tilesX; tx0 += TB) {
-      const int nt = tilesX - tx0 < TB ? tilesX - tx0 : TB;
-      /* The GEMM runs whole micro-kernel blocks: up to PXB-1 extra rows of stale, finite scratch whose
-         results are never read (TB is a multiple of PXB, so they stay inside the scratch). */
-      const int ntGemm = (nt + PXB - 1) / PXB * PXB;
-      /* 1. input transform */
-      for (int t = 0; t < nt; t++) {
-        const int x0 = (tx0 + t) * m - half_k, y0 = ty * m - half_k;
-        int cOff = 0;
-        for (int s = 0; s < nslices; s++) {
-          const Slice sl = slices[s];
-          for (int c = 0; c < sl.channels; c += 4) {
-            v128_t d[6][6], tmp[6][6];
-            for (int i = 0; i < 6; i++) {
-              const float *row = sl.data + pixel(y0 + i, x0, W) * sl.stride + c;
-              for (int j = 0; j < 6; j++) d[i][j] = wasm_v128_load(row + j * sl.stride);
-            }
-            for (int j = 0; j < 6; j++) {
-              v128_t col[6], r[6];
-              for (int i = 0; i < 6; i++) col[i] = d[i][j];
-              bt6(col, r);
-              for (int i = 0; i < 6; i++) tmp[i][j] = r[i];
-            }
-            for (int i = 0; i < 6; i++) {
-              v128_t r[6];
-              bt6(tmp[i], r);
-              for (int j = 0; j < 6; j++) wasm_v128_store(V + ((i * 6 + j) * TB + t) * ci + cOff + c, r[j]);
-            }
-          }
-          cOff += sl.channels;
-        }
-      }
-      /* 2. 36 GEMMs: M[k][t][o] = sum_c V[k][t][c] U[k][c][o] */
-      for (int k = 0; k < 36; k++) gemm_tiles(V + k * TB * ci, U + (k * (co / COB)) * ci * COB, M + k * TB * co, ntGemm, ci, co);
-      /* 3. output transform + epilogue, masked to the image and to coReal channels */
-      for (int t = 0; t < nt; t++) {
-        const int x0 = (tx0 + t) * m, y0 = ty * m;
-        for (int cb = 0; cb < co; cb += COB) {
-          const int n = coReal - cb < COB ? coReal - cb : COB;
-          v128_t r[2][4][4];
-          for (int half = 0; half < 2; half++) {
-            const int c = cb + 4 * half;
-            v128_t mm[6][6], tmp[4][6];
-            for (int i = 0; i < 6; i++)
-              for (int j = 0; j < 6; j++) mm[i][j] = wasm_v128_load(M + ((i * 6 + j) * TB + t) * co + c);
-            for (int j = 0; j < 6; j++) {
-              v128_t col[6], o4[4];
-              for (int i = 0; i < 6; i++) col[i] = mm[i][j];
-              if (m == 4) at6(col, o4);
-              else at6x2(col, o4);
-              for (int i = 0; i < m; i++) tmp[i][j] = o4[i];
-            }
-            const v128_t b = wasm_v128_load(bias + c);
-            for (int i = 0; i < m; i++) {
-              v128_t o4[4];
-              if (m == 4) at6(tmp[i], o4);
-              else at6x2(tmp[i], o4);
-              for (int j = 0; j < m; j++) r[half][i][j] = ADD(o4[j], b);
-            }
-          }
-          for (int i = 0; i < m && y0 + i < H; i++) {
-            for (int j = 0; j < m && x0 + j < W; j++) {
-              const int p = pixel(y0 + i, x0 + j, W);
-              epilogue(r[0][i][j], r[1][i][j], out + p * outStride + cb, res ? res + p * resStride + cb : 0, n, flags);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 /* B^T d on the 8-point tiles (points 0, 1, -1, 2, -2, 1/2, -1/2, infinity), 8 vectors. */
 static inline void bt8(const v128_t *d, v128_t *o) {
   const v128_t c525 = F4(5.25f), c425 = F4(4.25f), c025 = F4(0.25f), c125 = F4(1.25f);
@@ -350,12 +235,14 @@ static inline void at8(const v128_t *m, v128_t *o, int n) {
 }
 
 /*
- * conv_winograd on 8x8 input tiles: F(6x6, 3x3) when m = 6 or F(4x4, 5x5) when m = 4. Same
- * arguments; U is [64][co/COB][ciTotal][COB], scratch V and M 64 * TB * ciTotal and 64 * TB * co.
+ * 'same' convolution as Winograd on 8x8 input tiles: F(6x6, 3x3) when m = 6 (3x3 kernels) or
+ * F(4x4, 5x5) when m = 4 (5x5 kernels), over output tile rows [ty0, ty1) (clipped to H).
+ * U: transformed weights [64][co/COB][ciTotal][COB] (ciTotal = all slices' channels, each a multiple
+ * of 4). Scratch V and M: 64 * TB * ciTotal and 64 * TB * co floats.
  */
-void conv_winograd8(int m, const Slice *slices, int nslices, int W, int H, int ty0, int ty1, const float *U,
-                    const float *bias, float *out, int outStride, int co, int coReal, const float *res,
-                    int resStride, int flags, float *V, float *M) {
+void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty0, int ty1, const float *U,
+                   const float *bias, float *out, int outStride, int co, int coReal, const float *res,
+                   int resStride, int flags, float *V, float *M) {
   int ci = 0;
   for (int s = 0; s < nslices; s++) ci += slices[s].channels;
   const int tilesX = (W + m - 1) / m;

@@ -30,8 +30,6 @@ export interface ConvStep {
   name: string;
   algo: 'direct' | 'winograd';
   k: number;
-  /** Winograd input tile side: 6 (F(4x4,3x3), F(2x2,5x5)) or 8 (F(6x6,3x3), F(4x4,5x5)). */
-  tile: WinogradTile;
   inputs: SliceRef[];
   out: SliceRef;
   /** Output channels rounded up to the kernels' block of 8. */
@@ -139,33 +137,30 @@ export function packDirect(
   return out;
 }
 
-export type WinogradTile = 6 | 8;
+/** Input tile side of the Winograd convolutions: F(6x6, 3x3) and F(4x4, 5x5) on 8x8 tiles. */
+export const WINOGRAD_TILE = 8;
 
-/** Finite interpolation points of the Winograd tiles (the last point is infinity). */
-const POINTS: Record<WinogradTile, number[]> = {
-  6: [0, 1, -1, 2, -2],
-  8: [0, 1, -1, 2, -2, 1 / 2, -1 / 2],
-};
+/** Finite interpolation points of the 8x8 tiles (the last point is infinity). */
+const POINTS = [0, 1, -1, 2, -2, 1 / 2, -1 / 2];
 
 /**
- * G (tile x r) for kernels of size r: row p = f_p [1, p, ..., p^(r-1)] with f_p = 1 / prod(p - q);
- * infinity row = [0..0, 1]. Must match B^T and A^T in kernels.c (bt6/at6, bt8/at8).
+ * G (8 x r) for kernels of size r: row p = f_p [1, p, ..., p^(r-1)] with f_p = 1 / prod(p - q);
+ * infinity row = [0..0, 1]. Must match B^T and A^T in kernels.c (bt8, at8).
  */
-export function winogradG(r: number, tile: WinogradTile = 6): number[][] {
-  const points = POINTS[tile];
-  const rows = points.map((p) => {
-    const f = 1 / points.filter((q) => q !== p).reduce((acc, q) => acc * (p - q), 1);
+export function winogradG(r: number): number[][] {
+  const rows = POINTS.map((p) => {
+    const f = 1 / POINTS.filter((q) => q !== p).reduce((acc, q) => acc * (p - q), 1);
     return Array.from({ length: r }, (_, k) => f * p ** k);
   });
   rows.push(Array.from({ length: r }, (_, k) => (k === r - 1 ? 1 : 0)));
   return rows;
 }
 
-/** Winograd weights U = G g G^T (float64), packed [tile²][coPadded/8][ci][8], for 3x3 or 5x5 kernels. */
-export function packWinograd(w: Tensor, coPadded: number, tile: WinogradTile = 6): Float32Array {
+/** Winograd weights U = G g G^T (float64), packed [64][coPadded/8][ci][8], for 3x3 or 5x5 kernels. */
+export function packWinograd(w: Tensor, coPadded: number): Float32Array {
   const [co, ci, r] = w.dims;
-  const G = winogradG(r, tile);
-  const n = tile;
+  const G = winogradG(r);
+  const n = WINOGRAD_TILE;
   const out = new Float32Array(n * n * coPadded * ci);
   const blocks = coPadded / COB;
   const t = new Float64Array(n * r);
@@ -192,18 +187,11 @@ export function packWinograd(w: Tensor, coPadded: number, tile: WinogradTile = 6
 }
 
 export interface CompileOptions {
-  /** Use Winograd F(4x4, 3x3) for eligible 3x3 convolutions (default true). */
+  /** Use Winograd F(6x6, 3x3) for eligible 3x3 convolutions (default true). */
   winograd?: boolean;
-  /** Use Winograd F(2x2, 5x5) for eligible 5x5 convolutions (default true; needs `winograd`). */
+  /** Use Winograd F(4x4, 5x5) for eligible 5x5 convolutions (default true; needs `winograd`). */
   winograd5?: boolean;
-  /**
-   * Winograd input tile side: 6 for F(4x4, 3x3) / F(2x2, 5x5), 8 for F(6x6, 3x3) / F(4x4, 5x5)
-   * (fewer multiplies, slightly larger rounding error). Default DEFAULT_WINOGRAD_TILE.
-   */
-  winogradTile?: WinogradTile;
 }
-
-export const DEFAULT_WINOGRAD_TILE: WinogradTile = 8;
 
 export function compileProgram(modelBytes: Uint8Array, options: CompileOptions = {}): Program {
   const model = onnx.ModelProto.decode(modelBytes);
@@ -318,8 +306,7 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
       const dst = newBuf(co, scale);
       scaleOf.set(dst.id, scale);
       let weights: Float32Array[];
-      const tile = options.winogradTile ?? DEFAULT_WINOGRAD_TILE;
-      if (winograd) weights = [packWinograd(w, coPadded, tile)];
+      if (winograd) weights = [packWinograd(w, coPadded)];
       else {
         let start = 0;
         weights = slices.map((s) => {
@@ -333,7 +320,6 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
         name: node.name ?? out,
         algo: winograd ? 'winograd' : 'direct',
         k: kh,
-        tile,
         inputs: slices,
         out: { buf: dst.id, offset: 0, channels: co },
         coPadded,

@@ -6,7 +6,6 @@
 export interface KernelExports {
   conv_direct(...args: number[]): void;
   conv_winograd(...args: number[]): void;
-  conv_winograd8(...args: number[]): void;
   lincomb(z: number, x: number, a: number, y: number, b: number, n: number): void;
   fill_zero(p: number, n: number): void;
   nchw_to_nhwc(src: number, c: number, h: number, w: number, dst: number, stride: number): void;
