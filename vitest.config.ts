@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
  */
 function relaxedSimdFlag(): string[] {
   const wasm = fs.readFileSync(
-    new URL('./workers/engine/kernels/wasm/kernels-relaxed.wasm', import.meta.url),
+    new URL('./engine/kernels/wasm/kernels-relaxed.wasm', import.meta.url),
   );
   return WebAssembly.validate(wasm) ? [] : ['--experimental-wasm-relaxed-simd'];
 }

@@ -9,8 +9,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { loadModelIndex, modelFile } from '../tools/cli/builtin-models.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
-import { upscaleImage, upscaleOptionsFor } from '../workers/engine/upscale.ts';
+import type { RgbaImage } from '../engine/image.ts';
+import { upscaleImage, upscaleOptionsFor } from '../engine/upscale.ts';
 import { sharedPath } from '../test/helpers/shared.ts';
 
 const id = process.argv[2] ?? 'esrgan-slim-x4';

@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { loadModelIndex, modelFile } from '../tools/cli/builtin-models.ts';
 import { decodeImage } from '../tools/image-io/decode.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
-import { planFor, upscaleImage, upscaleOptionsFor } from '../workers/engine/upscale.ts';
+import type { RgbaImage } from '../engine/image.ts';
+import { planFor, upscaleImage, upscaleOptionsFor } from '../engine/upscale.ts';
 import { sharedPath } from '../test/helpers/shared.ts';
 
 const { values, positionals } = parseArgs({

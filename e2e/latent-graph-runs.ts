@@ -4,9 +4,9 @@
  * rounding. Runtime-free like the engine: used by e2e/latent-harness.ts in the page and by the
  * specs in Node.
  */
-import type { LoadedPack } from '../workers/engine/latent/pack-loader.ts';
-import { floatTensor, readFloat } from '../workers/engine/latent/tensors.ts';
-import type { EngineSession, EngineTensor, TensorFactory } from '../workers/engine/session.ts';
+import type { LoadedPack } from '../engine/latent/pack-loader.ts';
+import { floatTensor, readFloat } from '../engine/latent/tensors.ts';
+import type { EngineSession, EngineTensor, TensorFactory } from '../engine/session.ts';
 
 export interface GraphInputs {
   /** Encoder input [1, 3, h, w] in the VAE's range. */

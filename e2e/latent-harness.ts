@@ -4,20 +4,20 @@
  * loadPack / runPack (graph variants by backend, external data included).
  * Bundled by the spec with Vite (library mode) and served next to ORT's .mjs/.wasm files.
  */
-import { loadOrt } from '../workers/worker/ort-loader.ts';
+import { loadOrt } from '../workers/restore/ort-loader.ts';
 import { createOrtWebRuntime, type OrtWebBackend } from '../workers/runtime/ort-web.ts';
 import { navigatorGpu } from '../workers/runtime/webgpu-types.ts';
 import {
   adapterHasShaderF16,
   choosePackBackend,
   type AdapterFeaturesLike,
-} from '../workers/engine/latent/fp16-guard.ts';
-import { loadPack, urlPackSource } from '../workers/engine/latent/pack-loader.ts';
-import { runPack, type StageReport } from '../workers/engine/latent/pipeline.ts';
-import type { LatentTilingOption } from '../workers/engine/latent/tiling-plan.ts';
-import type { ColorFix } from '../workers/engine/latent/color-fix.ts';
-import type { GraphForm } from '../workers/engine/latent/manifest.ts';
-import type { CreateSessionOptions } from '../workers/engine/session.ts';
+} from '../engine/latent/fp16-guard.ts';
+import { loadPack, urlPackSource } from '../engine/latent/pack-loader.ts';
+import { runPack, type StageReport } from '../engine/latent/pipeline.ts';
+import type { LatentTilingOption } from '../engine/latent/tiling-plan.ts';
+import type { ColorFix } from '../engine/latent/color-fix.ts';
+import type { GraphForm } from '../engine/latent/manifest.ts';
+import type { CreateSessionOptions } from '../engine/session.ts';
 import { runPackGraphs, type GraphInputs } from './latent-graph-runs.ts';
 
 export interface HarnessRun {

@@ -23,10 +23,10 @@ import { FUSED_VARIANT } from '../tools/builder/sd-pack.ts';
 import { float, GraphBuilder } from '../tools/onnx/graph-builder.ts';
 import { dirPackSource } from '../tools/builder/pack-dir.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
-import type { GraphForm } from '../workers/engine/latent/manifest.ts';
-import { loadPack } from '../workers/engine/latent/pack-loader.ts';
-import { runPack } from '../workers/engine/latent/pipeline.ts';
+import type { RgbaImage } from '../engine/image.ts';
+import type { GraphForm } from '../engine/latent/manifest.ts';
+import { loadPack } from '../engine/latent/pack-loader.ts';
+import { runPack } from '../engine/latent/pipeline.ts';
 import { syntheticPhoto } from '../test/helpers/rgba-images.ts';
 import { signal } from '../test/helpers/sd-tiny.ts';
 import {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { createImage } from '../workers/engine/image.ts';
+import { createImage } from '../engine/image.ts';
 import { bicubicUpscale, cropToMultiple, downscale } from '../tools/eval/degrade.ts';
 import { luma, psnr, ssim } from '../tools/eval/metrics.ts';
 import { hasShared, sharedPath } from './helpers/shared.ts';

@@ -6,13 +6,13 @@ import {
   float32ToHalfArray,
   halfArrayToFloat32,
   halfToFloat,
-} from '../workers/engine/latent/float16.ts';
+} from '../engine/latent/float16.ts';
 import {
   encodeSafetensors,
   parseSafetensors,
   tensorToFloat32,
   tensorToHalfBits,
-} from '../workers/engine/latent/safetensors.ts';
+} from '../engine/latent/safetensors.ts';
 import { hasTaef2, TAEF2_ENCODER } from './helpers/latent-packs.ts';
 import { missingShared, sharedPath } from './helpers/shared.ts';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertOnnx } from '../tools/builder/convert-onnx.ts';
 import { FUSED_VARIANT } from '../tools/builder/sd-pack.ts';
 import { sdUnetConverter, sdVaeConverter } from '../tools/cli/commands/convert-sd.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
+import type { RgbaImage } from '../engine/image.ts';
 import {
   PackManifestError,
   PackVariantError,
@@ -20,11 +20,11 @@ import {
   selectPackGraphs,
   type GraphForm,
   type PackManifest,
-} from '../workers/engine/latent/manifest.ts';
+} from '../engine/latent/manifest.ts';
 import { dirPackSource } from '../tools/builder/pack-dir.ts';
-import { loadPack } from '../workers/engine/latent/pack-loader.ts';
-import { runPack } from '../workers/engine/latent/pipeline.ts';
-import type { EngineRuntime } from '../workers/engine/session.ts';
+import { loadPack } from '../engine/latent/pack-loader.ts';
+import { runPack } from '../engine/latent/pipeline.ts';
+import type { EngineRuntime } from '../engine/session.ts';
 import { nodeRuntime, tempDir } from './helpers/latent-packs.ts';
 import { maxAbsDiff, syntheticPhoto } from './helpers/rgba-images.ts';
 import { TINY_UNET, TINY_VAE, writeTinySdPack } from './helpers/sd-tiny.ts';

@@ -21,9 +21,9 @@ import { parseVaeConfig } from '../tools/builder/architectures/sd-vae/config.ts'
 import { planVae, vaeTensorSpecs } from '../tools/builder/architectures/sd-vae/plan.ts';
 import { writeRandomSafetensors } from '../tools/builder/random-weights.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
-import { parsePackManifest, type PackManifest } from '../workers/engine/latent/manifest.ts';
-import { loadPack } from '../workers/engine/latent/pack-loader.ts';
-import { GENDR_PRESET } from '../workers/engine/latent/presets.ts';
+import { parsePackManifest, type PackManifest } from '../engine/latent/manifest.ts';
+import { loadPack } from '../engine/latent/pack-loader.ts';
+import { GENDR_PRESET } from '../engine/latent/presets.ts';
 import { repoRoot } from './helpers/shared.ts';
 import { signal, TINY_UNET, TINY_VAE } from './helpers/sd-tiny.ts';
 

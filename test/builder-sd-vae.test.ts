@@ -11,7 +11,7 @@ import { parseVaeConfig } from '../tools/builder/architectures/sd-vae/config.ts'
 import { planVae, vaeTensorSpecs } from '../tools/builder/architectures/sd-vae/plan.ts';
 import { writeRandomSafetensors } from '../tools/builder/random-weights.ts';
 import { writeSafetensorsFile } from '../tools/builder/safetensors-file.ts';
-import { parseSafetensors } from '../workers/engine/latent/safetensors.ts';
+import { parseSafetensors } from '../engine/latent/safetensors.ts';
 import { convertSdVae } from '../tools/builder/sd-pack.ts';
 import {
   referenceVaeDecode,

@@ -13,11 +13,11 @@ import { convertCommand } from '../tools/cli/commands/convert.ts';
 import type { CliIo } from '../tools/cli/command.ts';
 import { decodeImage } from '../tools/image-io/decode.ts';
 import { decodeModel } from '../tools/onnx/graph-builder.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
-import { parsePackManifest } from '../workers/engine/latent/manifest.ts';
-import { cropPlanar, planarToRgba, rgbaToPlanar } from '../workers/engine/latent/planar.ts';
-import type { EngineSession } from '../workers/engine/session.ts';
-import { float32Data } from '../workers/engine/session.ts';
+import type { RgbaImage } from '../engine/image.ts';
+import { parsePackManifest } from '../engine/latent/manifest.ts';
+import { cropPlanar, planarToRgba, rgbaToPlanar } from '../engine/latent/planar.ts';
+import type { EngineSession } from '../engine/session.ts';
+import { float32Data } from '../engine/session.ts';
 import { crop } from './helpers/rgba-images.ts';
 import {
   CHELSEA,
@@ -137,7 +137,7 @@ describe.skipIf(!ready)('TAESD builder on TAEF2', () => {
       const enc = await nodeRuntime.createSession(graphs[0].model);
       const dec = await nodeRuntime.createSession(graphs[1].model);
       expect(enc.inputMetadata?.[0]).toMatchObject({ name: 'sample', type });
-      const { floatTensor, readFloat } = await import('../workers/engine/latent/tensors.ts');
+      const { floatTensor, readFloat } = await import('../engine/latent/tensors.ts');
       const input = rgbaToPlanar(image);
       const { latent_sample: z } = await enc.run({
         sample: floatTensor(nodeRuntime, type, input.data, [1, 3, 64, 96]),

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers/shared.ts';
 import { syntheticPhoto, withEllipseAlpha } from './helpers/rgba-images.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
+import type { RgbaImage } from '../engine/image.ts';
 
 const bin = path.join(repoRoot, 'bin', 'gendr-web.mjs');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { axisSpans, spanWeight } from '../workers/engine/tiling/blend.ts';
-import { chooseTileSize, minTileSize, planAxis, planTiles } from '../workers/engine/tiling/plan.ts';
+import { axisSpans, spanWeight } from '../engine/tiling/blend.ts';
+import { chooseTileSize, minTileSize, planAxis, planTiles } from '../engine/tiling/plan.ts';
 
 describe('planAxis', () => {
   it('strides by tile - 2*overlap and snaps the last window to the edge', () => {

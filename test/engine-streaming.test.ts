@@ -5,15 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelIndex, modelFile } from '../tools/cli/builtin-models.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
-import { bleedTransparentColors } from '../workers/engine/alpha.ts';
-import { hasTransparency, type RgbaImage } from '../workers/engine/image.ts';
-import type { EngineSession } from '../workers/engine/session.ts';
-import {
-  planFor,
-  upscaleImage,
-  upscaleOptionsFor,
-  type TileUpdate,
-} from '../workers/engine/upscale.ts';
+import { bleedTransparentColors } from '../engine/alpha.ts';
+import { hasTransparency, type RgbaImage } from '../engine/image.ts';
+import type { EngineSession } from '../engine/session.ts';
+import { planFor, upscaleImage, upscaleOptionsFor, type TileUpdate } from '../engine/upscale.ts';
 import { syntheticPhoto, withEllipseAlpha } from './helpers/rgba-images.ts';
 import { buildToySrModel } from './helpers/toy-sr-model.ts';
 

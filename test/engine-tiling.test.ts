@@ -7,15 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelIndex, modelFile } from '../tools/cli/builtin-models.ts';
 import { decodeImage } from '../tools/image-io/decode.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
-import type { BuiltinModelManifest } from '../workers/engine/models/builtin-manifest.ts';
-import type { EngineSession } from '../workers/engine/session.ts';
-import {
-  planFor,
-  upscaleImage,
-  upscaleOptionsFor,
-  type TileUpdate,
-} from '../workers/engine/upscale.ts';
+import type { RgbaImage } from '../engine/image.ts';
+import type { BuiltinModelManifest } from '../engine/models/builtin-manifest.ts';
+import type { EngineSession } from '../engine/session.ts';
+import { planFor, upscaleImage, upscaleOptionsFor, type TileUpdate } from '../engine/upscale.ts';
 import { hasShared, missingShared, sharedPath } from './helpers/shared.ts';
 import { buildToySrModel } from './helpers/toy-sr-model.ts';
 import { crop, maxAbsDiff, syntheticPhoto, withEllipseAlpha } from './helpers/rgba-images.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBuiltinModels } from '../tools/models/builtin-models.ts';
 import { STAMP_FILE } from '../tools/models/build-stamp.ts';
-import type { BuiltinModelIndex } from '../workers/engine/models/builtin-manifest.ts';
+import type { BuiltinModelIndex } from '../engine/models/builtin-manifest.ts';
 import { readModelIndex } from './helpers/builtin-models.ts';
 import { repoRoot } from './helpers/shared.ts';
 

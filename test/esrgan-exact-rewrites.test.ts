@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { BuiltinModelManifest } from '../workers/engine/models/builtin-manifest.ts';
+import type { BuiltinModelManifest } from '../engine/models/builtin-manifest.ts';
 import { esrganModelSpecs, type EsrganModelSpec } from '../tools/esrgan/catalog.ts';
 import { convertEsrgan } from '../tools/esrgan/convert-esrgan.ts';
 import {

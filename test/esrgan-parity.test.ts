@@ -4,7 +4,7 @@
  * image. Our graphs end in a Clip to the input range, so the reference is clipped the same way.
  */
 import { describe, expect, it } from 'vitest';
-import type { BuiltinModelManifest } from '../workers/engine/models/builtin-manifest.ts';
+import type { BuiltinModelManifest } from '../engine/models/builtin-manifest.ts';
 import { esrganModelSpecs, type EsrganModelSpec } from '../tools/esrgan/catalog.ts';
 import { convertEsrgan } from '../tools/esrgan/convert-esrgan.ts';
 import {

@@ -1,25 +1,25 @@
 /**
- * Recovery in the worker's restore loop (workers/worker/faults): a run over the buffer limit fails
+ * Recovery in the worker's restore loop (workers/restore/faults): a run over the buffer limit fails
  * as out of memory and is retried with smaller tiles until it fits, giving the same image as an
  * unlimited run; a lost WebGPU device moves the job to WASM. Real engine, real onnxruntime-node,
  * real built-in model; the limit is forced small.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RgbaImage } from '../workers/engine/image.ts';
-import type { EngineRuntime, EngineSession } from '../workers/engine/session.ts';
-import { upscaleImage, upscaleOptionsFor } from '../workers/engine/upscale.ts';
+import type { RgbaImage } from '../engine/image.ts';
+import type { EngineRuntime, EngineSession } from '../engine/session.ts';
+import { upscaleImage, upscaleOptionsFor } from '../engine/upscale.ts';
 import {
   DeviceLostError,
   watchDevice,
   withDeviceWatch,
-} from '../workers/worker/faults/device-loss.ts';
+} from '../workers/restore/faults/device-loss.ts';
 import {
   isOutOfMemory,
   OutOfMemoryError,
   smallerTileSize,
   withBufferLimit,
-} from '../workers/worker/faults/memory.ts';
-import { runWithRecovery } from '../workers/worker/faults/recovery.ts';
+} from '../workers/restore/faults/memory.ts';
+import { runWithRecovery } from '../workers/restore/faults/recovery.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
 import { modelFile, readModelIndex } from './helpers/builtin-models.ts';
 import { syntheticPhoto, maxAbsDiff } from './helpers/rgba-images.ts';

@@ -1,5 +1,5 @@
 /**
- * The committed kernel builds (workers/engine/kernels/wasm/*.wasm) are exactly what
+ * The committed kernel builds (engine/kernels/wasm/*.wasm) are exactly what
  * `npm run kernels` produces from kernels.c, so nobody ships a stale binary. Needs clang-16 +
  * lld-16 (apt; .ci/run installs them); skips with a message without them.
  */
@@ -34,7 +34,7 @@ describe.skipIf(!haveClang)('committed kernel builds', () => {
         const committed = fs.readFileSync(kernelFile(flavour));
         expect(
           Buffer.compare(fresh, committed),
-          `workers/engine/kernels/wasm/kernels-${flavour}.wasm is stale: run \`npm run kernels\``,
+          `engine/kernels/wasm/kernels-${flavour}.wasm is stale: run \`npm run kernels\``,
         ).toBe(0);
       }
     } finally {

@@ -1,13 +1,13 @@
 /**
- * The hand-written WASM kernels (workers/engine/kernels, Winograd F(6x6,3x3) / F(4x4,5x5), fp32)
+ * The hand-written WASM kernels (engine/kernels, Winograd F(6x6,3x3) / F(4x4,5x5), fp32)
  * against the original UpscalerJS TF.js models with the same tolerance as test/esrgan-parity.test.ts,
  * on the built models (exactly rewritten by the converter), one thread and two threads (a
  * worker_threads helper on the shared memory), both committed builds (SIMD128 and relaxed SIMD).
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createKernelSession } from '../workers/engine/kernels/kernel-session.ts';
-import { winogradG } from '../workers/engine/kernels/program.ts';
+import { createKernelSession } from '../engine/kernels/kernel-session.ts';
+import { winogradG } from '../engine/kernels/program.ts';
 import { kernelFile, type Flavour } from '../tools/kernels/build-kernels.ts';
 import { spawnNodeHelper } from '../tools/kernels/node-kernel-helper.ts';
 import { modelFile, readModelIndex, sourceModelDir } from './helpers/builtin-models.ts';

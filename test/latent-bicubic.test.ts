@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { axisWeights, resizePlanar } from '../workers/engine/latent/bicubic.ts';
-import type { PlanarImage } from '../workers/engine/latent/planar.ts';
+import { axisWeights, resizePlanar } from '../engine/latent/bicubic.ts';
+import type { PlanarImage } from '../engine/latent/planar.ts';
 
 const row = (values: number[]): PlanarImage => ({
   channels: 1,

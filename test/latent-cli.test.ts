@@ -9,7 +9,7 @@ import { tinyGendrPack } from '../tools/builder/packs.ts';
 import type { CliIo } from '../tools/cli/command.ts';
 import { convertCommand } from '../tools/cli/commands/convert.ts';
 import { upscaleCommand } from '../tools/cli/commands/upscale.ts';
-import { parsePackManifest } from '../workers/engine/latent/manifest.ts';
+import { parsePackManifest } from '../engine/latent/manifest.ts';
 import { syntheticPhoto } from './helpers/rgba-images.ts';
 import { tempDir } from './helpers/latent-packs.ts';
 

@@ -6,8 +6,8 @@ import {
   waveletLowPass,
   waveletRows,
   WAVELET_REACH,
-} from '../workers/engine/latent/color-fix.ts';
-import { createPlanar, type PlanarImage } from '../workers/engine/latent/planar.ts';
+} from '../engine/latent/color-fix.ts';
+import { createPlanar, type PlanarImage } from '../engine/latent/planar.ts';
 import { SeededRandom } from '../tools/builder/generated/random.ts';
 
 /** Smooth colour gradients plus fine seeded texture, values inside [0.1, 0.9]. */

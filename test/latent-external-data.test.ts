@@ -13,16 +13,16 @@ import { convertOnnx } from '../tools/builder/convert-onnx.ts';
 import { dirPackSource, readPackDir, writePack } from '../tools/builder/pack-dir.ts';
 import { withTestUnet } from '../tools/builder/packs.ts';
 import { scanOnnxWeights } from '../tools/onnx/model-scan.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
+import type { RgbaImage } from '../engine/image.ts';
 import {
   PackManifestError,
   packFilePaths,
   parsePackManifest,
   type PackManifest,
-} from '../workers/engine/latent/manifest.ts';
-import { loadPack, PackFileError } from '../workers/engine/latent/pack-loader.ts';
-import { runPack } from '../workers/engine/latent/pipeline.ts';
-import type { EngineRuntime } from '../workers/engine/session.ts';
+} from '../engine/latent/manifest.ts';
+import { loadPack, PackFileError } from '../engine/latent/pack-loader.ts';
+import { runPack } from '../engine/latent/pipeline.ts';
+import type { EngineRuntime } from '../engine/session.ts';
 import { nodeRuntime, tempDir } from './helpers/latent-packs.ts';
 import { syntheticPhoto } from './helpers/rgba-images.ts';
 import { writeTinySdPack } from './helpers/sd-tiny.ts';

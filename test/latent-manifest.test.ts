@@ -6,12 +6,12 @@ import {
   packFilePaths,
   parsePackManifest,
   type PackManifest,
-} from '../workers/engine/latent/manifest.ts';
+} from '../engine/latent/manifest.ts';
 import {
   GENDR_PRESET,
   OSEDIFF_PRESET,
   scaledLinearCoefficients,
-} from '../workers/engine/latent/presets.ts';
+} from '../engine/latent/presets.ts';
 
 const valid: PackManifest = manifestFor(tinyGendrPack());
 

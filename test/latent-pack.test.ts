@@ -10,11 +10,11 @@ import {
   adapterHasShaderF16,
   choosePackBackend,
   PackBackendError,
-} from '../workers/engine/latent/fp16-guard.ts';
-import { PackManifestError } from '../workers/engine/latent/manifest.ts';
-import { PackInterfaceError } from '../workers/engine/latent/pack-interface.ts';
-import { loadPack, PackFileError } from '../workers/engine/latent/pack-loader.ts';
-import type { EngineRuntime } from '../workers/engine/session.ts';
+} from '../engine/latent/fp16-guard.ts';
+import { PackManifestError } from '../engine/latent/manifest.ts';
+import { PackInterfaceError } from '../engine/latent/pack-interface.ts';
+import { loadPack, PackFileError } from '../engine/latent/pack-loader.ts';
+import type { EngineRuntime } from '../engine/session.ts';
 import { loadTempPack, nodeRuntime, tempDir } from './helpers/latent-packs.ts';
 
 let tmp: Awaited<ReturnType<typeof tempDir>>;

@@ -6,16 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taesdPack, tinyGendrPack, vaePack, withTestUnet } from '../tools/builder/packs.ts';
 import { tinyKlVae } from '../tools/builder/generated/vaes.ts';
 import { decodeImage } from '../tools/image-io/decode.ts';
-import type { RgbaImage } from '../workers/engine/image.ts';
-import { resizePlanar } from '../workers/engine/latent/bicubic.ts';
-import { channelStats } from '../workers/engine/latent/color-fix.ts';
-import { clampInPlace, planarToRgba, rgbaToPlanar } from '../workers/engine/latent/planar.ts';
+import type { RgbaImage } from '../engine/image.ts';
+import { resizePlanar } from '../engine/latent/bicubic.ts';
+import { channelStats } from '../engine/latent/color-fix.ts';
+import { clampInPlace, planarToRgba, rgbaToPlanar } from '../engine/latent/planar.ts';
 import {
   runPack,
   type RunPackOptions,
   type StageReport,
   type TileUpdate,
-} from '../workers/engine/latent/pipeline.ts';
+} from '../engine/latent/pipeline.ts';
 import { crop, maxAbsDiff, syntheticPhoto, withEllipseAlpha } from './helpers/rgba-images.ts';
 import {
   CHELSEA,

@@ -8,8 +8,8 @@ import {
   neighbourRamps,
   tileGrid,
   tileStarts,
-} from '../workers/engine/latent/tiling.ts';
-import { autoTiling, resolveTiling } from '../workers/engine/latent/tiling-plan.ts';
+} from '../engine/latent/tiling.ts';
+import { autoTiling, resolveTiling } from '../engine/latent/tiling-plan.ts';
 
 const manifest = manifestFor(tinyGendrPack());
 

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { manifestFor } from '../tools/builder/pack-dir.ts';
 import { tinyGendrPack } from '../tools/builder/packs.ts';
-import type { PackManifest } from '../workers/engine/latent/manifest.ts';
+import type { PackManifest } from '../engine/latent/manifest.ts';
 import {
   DEFAULT_DECODER_TILE,
   DEFAULT_ENCODER_TILE,
   DEFAULT_UNET_TILE,
   resolveTiling,
-} from '../workers/engine/latent/tiling-plan.ts';
+} from '../engine/latent/tiling-plan.ts';
 import {
   MIN_TENSOR_BYTES,
   packDeviceLimits,
   WASM_MAX_TENSOR_BYTES,
-} from '../workers/worker/pack-store/pack-limits.ts';
+} from '../workers/restore/packs/pack-limits.ts';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;

@@ -1,12 +1,8 @@
 /** Installing from local files: finding manifest.json and matching files by path, or by name and size. */
 import { describe, expect, it } from 'vitest';
-import { PackInstallError } from '../workers/worker/pack-store/errors.ts';
-import {
-  findManifest,
-  matchPackFiles,
-  type LocalFile,
-} from '../workers/worker/pack-store/local-files.ts';
-import { checkQuota, QUOTA_MARGIN_BYTES } from '../workers/worker/pack-store/quota.ts';
+import { PackInstallError } from '../workers/pack-store/errors.ts';
+import { findManifest, matchPackFiles, type LocalFile } from '../workers/pack-store/local-files.ts';
+import { checkQuota, QUOTA_MARGIN_BYTES } from '../workers/pack-store/quota.ts';
 
 const blob = (size: number) => new Blob([new Uint8Array(size)]);
 const listed = {

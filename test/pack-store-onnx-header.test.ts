@@ -13,18 +13,15 @@ import { manifestFor } from '../tools/builder/pack-dir.ts';
 import { tinyGendrPack } from '../tools/builder/packs.ts';
 import { GraphBuilder } from '../tools/onnx/graph-builder.ts';
 import { writeModelFile } from '../tools/onnx/model-writer.ts';
-import { PACK_FILES } from '../workers/engine/latent/manifest.ts';
-import { PackInstallError } from '../workers/worker/pack-store/errors.ts';
-import { OnnxParseError, readOnnxHeader } from '../workers/worker/pack-store/onnx-header.ts';
+import { PACK_FILES } from '../engine/latent/manifest.ts';
+import { PackInstallError } from '../workers/pack-store/errors.ts';
+import { OnnxParseError, readOnnxHeader } from '../workers/opfs/onnx-header.ts';
 import {
   checkExternalData,
   checkGraphHeaders,
   readGraphHeader,
-} from '../workers/worker/pack-store/pack-check.ts';
-import {
-  bytesSource,
-  type RandomAccessSource,
-} from '../workers/worker/pack-store/random-access.ts';
+} from '../workers/pack-store/pack-check.ts';
+import { bytesSource, type RandomAccessSource } from '../workers/opfs/random-access.ts';
 import { repoRoot } from './helpers/shared.ts';
 
 const { onnx } = onnxProto;

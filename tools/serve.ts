@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   // GENDR_DIST lets parallel test runs serve their own build folder.
   const root = process.env.GENDR_DIST
     ? path.resolve(process.env.GENDR_DIST)
-    : fileURLToPath(new URL('../dist/', import.meta.url));
+    : fileURLToPath(new URL('../dist', import.meta.url));
   const indexInfo = await stat(path.join(root, 'index.html')).catch(() => null);
   if (!indexInfo) {
     console.error(

@@ -2,21 +2,21 @@
  * The bench worker: onnxruntime-web (WASM build, as the app's worker loads it) with a chosen thread
  * count and session options, or the hand-written kernels (the committed builds the app's worker
  * loads, relaxed SIMD where the browser has it), running either one untiled session.run (raw
- * runtime speed) or the engine's tiled pipeline (workers/engine/upscale.ts) with every
+ * runtime speed) or the engine's tiled pipeline (engine/upscale.ts) with every
  * session.run timed, streaming tiles to the page the way the app's worker does.
  */
-import kernelsRelaxedUrl from '../../workers/engine/kernels/wasm/kernels-relaxed.wasm?url';
-import kernelsSimdUrl from '../../workers/engine/kernels/wasm/kernels-simd.wasm?url';
-import { createKernelSession, plainTensors } from '../../workers/engine/kernels/kernel-session.ts';
+import kernelsRelaxedUrl from '../../engine/kernels/wasm/kernels-relaxed.wasm?url';
+import kernelsSimdUrl from '../../engine/kernels/wasm/kernels-simd.wasm?url';
+import { createKernelSession, plainTensors } from '../../engine/kernels/kernel-session.ts';
 import {
   hasRelaxedSimd,
   spawnBrowserHelper,
-} from '../../workers/engine/kernels/browser-helpers.ts';
-import type { EngineSession, TensorFactory } from '../../workers/engine/session.ts';
-import { upscaleImage } from '../../workers/engine/upscale.ts';
+} from '../../workers/restore/kernels/browser-helpers.ts';
+import type { EngineSession, TensorFactory } from '../../engine/session.ts';
+import { upscaleImage } from '../../engine/upscale.ts';
 import { createOrtWebRuntime } from '../../workers/runtime/ort-web.ts';
-import { loadOrt } from '../../workers/worker/ort-loader.ts';
-import { bitmapToRgba } from '../../workers/worker/pixels.ts';
+import { loadOrt } from '../../workers/restore/ort-loader.ts';
+import { bitmapToRgba } from '../../workers/restore/pixels.ts';
 import type { BenchWorkerMessage, BenchWorkerRequest } from './protocol.ts';
 
 let session: EngineSession | null = null;

@@ -3,7 +3,7 @@
  * calls it through Playwright as `window.gendrBench`. Times are milliseconds from
  * performance.now(); every call does one warm-up run and then `runs` measured ones.
  */
-import type { CpuEngine } from '../../workers/worker/protocol.ts';
+import type { CpuEngine } from '../../workers/contract/restore-protocol.ts';
 
 export type { CpuEngine };
 
@@ -24,7 +24,7 @@ export interface PageInfo {
   webgpuAdapter: string | null;
 }
 
-/** One run of our app's own worker (workers/restore.worker.ts, via src/lib/restore-client.ts). */
+/** One run of our app's own worker (workers/restore/restore.worker.ts, via src/lib/restore-client.ts). */
 export interface AppRun {
   wallMs: number;
   firstTileMs: number;
@@ -125,7 +125,7 @@ export type BenchWorkerRequest =
       threads: number;
       session?: OrtSessionVariant;
       /**
-       * Run on the hand-written WASM kernels (workers/engine/kernels, the committed build the app's
+       * Run on the hand-written WASM kernels (engine/kernels, the committed build the app's
        * worker loads, same flavour choice) instead of onnxruntime-web.
        */
       kernels?: boolean;

@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writePack, type PackContent } from '../../tools/builder/pack-dir.ts';
 import { tinyGendrPack } from '../../tools/builder/packs.ts';
-import { PACK_FILES } from '../../workers/engine/latent/manifest.ts';
+import { PACK_FILES } from '../../engine/latent/manifest.ts';
 
 export interface PackServer {
   origin: string;

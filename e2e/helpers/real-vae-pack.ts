@@ -7,8 +7,8 @@
  * Its manifest asks for small tiles, so that a 256² output tiles every stage and the decoder's
  * output arrives as several blocks; the app and the command line both read that tiling.
  */
-import type { PackManifest } from '../../workers/engine/latent/manifest.ts';
-import { GENDR_PRESET } from '../../workers/engine/latent/presets.ts';
+import type { PackManifest } from '../../engine/latent/manifest.ts';
+import { GENDR_PRESET } from '../../engine/latent/presets.ts';
 import { writePack, type PackContent } from '../../tools/builder/pack-dir.ts';
 import { taesdPack, withTestUnet } from '../../tools/builder/packs.ts';
 import {

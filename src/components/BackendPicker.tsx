@@ -1,4 +1,4 @@
-import type { BackendPreference, CpuEngine } from '../../workers/worker/protocol.ts';
+import type { BackendPreference, CpuEngine } from '../../workers/contract/restore-protocol.ts';
 import { useAppStore } from '../state/store.ts';
 
 const OPTIONS: { id: BackendPreference; label: string; title: string }[] = [

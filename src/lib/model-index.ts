@@ -1,8 +1,5 @@
 /** The built-in models, as listed by the build step in public/models/index.json. */
-import type {
-  BuiltinModelIndex,
-  BuiltinModelManifest,
-} from '../../workers/engine/models/builtin-manifest.ts';
+import type { BuiltinModelIndex, BuiltinModelManifest } from '../../workers/contract/model.ts';
 
 export type { BuiltinModelManifest };
 

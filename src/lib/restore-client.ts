@@ -1,5 +1,5 @@
 /**
- * The page's handle on the restore worker (workers/restore.worker.ts), through Comlink.
+ * The page's handle on the restore worker (workers/restore/restore.worker.ts), through Comlink.
  * The source bitmap is transferred to the worker; tiles come back transferred.
  */
 import * as Comlink from 'comlink';
@@ -9,7 +9,7 @@ import type {
   RestoreRequest,
   RestoreResult,
   WorkerInfo,
-} from '../../workers/worker/protocol.ts';
+} from '../../workers/contract/restore-protocol.ts';
 import { whenWorkerDies, WorkerCrashError } from '../features/faults/worker-life.ts';
 
 const CRASH_MESSAGE =
@@ -26,7 +26,7 @@ export class RestoreClient {
   constructor() {
     // A unique name: the worker holds a Web Lock named after it while it lives.
     const name = `gendr-restore-${Math.random().toString(36).slice(2, 10)}`;
-    this.worker = new Worker(new URL('../../workers/restore.worker.ts', import.meta.url), {
+    this.worker = new Worker(new URL('../../workers/restore/restore.worker.ts', import.meta.url), {
       type: 'module',
       name,
     });

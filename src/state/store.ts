@@ -10,7 +10,7 @@ import type {
   CpuEngine,
   RestoreStage,
   TileMessage,
-} from '../../workers/worker/protocol.ts';
+} from '../../workers/contract/restore-protocol.ts';
 import { testFaultsFor } from '../features/faults/test-faults.ts';
 import { encodeResult } from '../features/inputs/encode-result.ts';
 import type { ImageMetadata } from '../features/inputs/metadata/image-metadata.ts';

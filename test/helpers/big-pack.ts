@@ -9,7 +9,7 @@ import path from 'node:path';
 import { GraphBuilder } from '../../tools/onnx/graph-builder.ts';
 import { writeModelFile } from '../../tools/onnx/model-writer.ts';
 import { SeededRandom } from '../../tools/builder/generated/random.ts';
-import { PACK_FILES, parsePackManifest } from '../../workers/engine/latent/manifest.ts';
+import { PACK_FILES, parsePackManifest } from '../../engine/latent/manifest.ts';
 
 const LATENT = 4;
 

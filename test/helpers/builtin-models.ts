@@ -6,7 +6,7 @@ import path from 'node:path';
 import type {
   BuiltinModelIndex,
   BuiltinModelManifest,
-} from '../../workers/engine/models/builtin-manifest.ts';
+} from '../../engine/models/builtin-manifest.ts';
 import { repoRoot } from './shared.ts';
 
 export const modelsDir = path.join(repoRoot, 'public', 'models');

@@ -5,8 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { RgbaImage } from '../../workers/engine/image.ts';
-import { loadPack, type LoadedPack } from '../../workers/engine/latent/pack-loader.ts';
+import type { RgbaImage } from '../../engine/image.ts';
+import { loadPack, type LoadedPack } from '../../engine/latent/pack-loader.ts';
 import { dirPackSource, writePack, type PackContent } from '../../tools/builder/pack-dir.ts';
 import { readSafetensorsFile } from '../../tools/builder/safetensors-file.ts';
 import { WeightStore } from '../../tools/builder/weights.ts';

@@ -1,7 +1,7 @@
 /**
  * Generated RGBA test images (photo-like: gradients, edges, texture and noise) and comparisons.
  */
-import type { RgbaImage } from '../../workers/engine/image.ts';
+import type { RgbaImage } from '../../engine/image.ts';
 import { mulberry32 } from '../../tools/builder/generated/random.ts';
 
 /** Smooth colour gradients, a hard-edged disc, fine stripes and seeded noise; opaque. */

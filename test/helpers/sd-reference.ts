@@ -4,7 +4,7 @@
  * nothing with the ONNX builder (its own config reading, tensor naming and loops). Batch 1 only;
  * tensors are CHW (images, feature maps) or [tokens, width].
  */
-import { parseSafetensors, tensorToFloat32 } from '../../workers/engine/latent/safetensors.ts';
+import { parseSafetensors, tensorToFloat32 } from '../../engine/latent/safetensors.ts';
 
 export interface Arr {
   shape: number[];

@@ -6,8 +6,8 @@ import * as ort from 'onnxruntime-node';
 import { parseUnetConfig } from '../../tools/builder/architectures/sd-unet/config.ts';
 import { parseVaeConfig } from '../../tools/builder/architectures/sd-vae/config.ts';
 import { writeSdPack, type SdPackOptions } from '../../tools/builder/sd-pack.ts';
-import { float32ToHalfArray, halfArrayToFloat32 } from '../../workers/engine/latent/float16.ts';
-import type { PackManifest } from '../../workers/engine/latent/manifest.ts';
+import { float32ToHalfArray, halfArrayToFloat32 } from '../../engine/latent/float16.ts';
+import type { PackManifest } from '../../engine/latent/manifest.ts';
 
 /** GenDR-shaped tiny UNet: 16 latent channels, linear projections, 2 resnets per block. */
 export const TINY_UNET = {

@@ -1,5 +1,5 @@
 /**
- * GenDR latent pipeline, per-stage times (workers/engine/latent/pipeline.ts runPack's onStage), on
+ * GenDR latent pipeline, per-stage times (engine/latent/pipeline.ts runPack's onStage), on
  * onnxruntime-node with the bench's thread count, for two packs built on the fly:
  *   - the real-VAE pack: TAEF2 (shared/models, MIT) with the identity UNet step;
  *   - the tiny GenDR-shaped pack (generated random weights, GenDR's interface).
@@ -14,8 +14,8 @@ import { readSafetensorsFile } from '../builder/safetensors-file.ts';
 import { WeightStore } from '../builder/weights.ts';
 import { decodeImage } from '../image-io/decode.ts';
 import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
-import { loadPack } from '../../workers/engine/latent/pack-loader.ts';
-import { runPack, type StageReport } from '../../workers/engine/latent/pipeline.ts';
+import { loadPack } from '../../engine/latent/pack-loader.ts';
+import { runPack, type StageReport } from '../../engine/latent/pipeline.ts';
 import { hasShared, sharedPath } from '../../test/helpers/shared.ts';
 import { stat, type Stat } from './stats.ts';
 

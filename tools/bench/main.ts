@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { BuiltinModelIndex } from '../../workers/engine/models/builtin-manifest.ts';
+import type { BuiltinModelIndex } from '../../engine/models/builtin-manifest.ts';
 import { buildBenchPage } from './build-page.ts';
 import { launchBench } from './chromium.ts';
 import { makeInputs } from './inputs.ts';

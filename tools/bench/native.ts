@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { decodeImage } from '../image-io/decode.ts';
 import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
-import type { BuiltinModelManifest } from '../../workers/engine/models/builtin-manifest.ts';
-import type { EngineSession } from '../../workers/engine/session.ts';
-import { createKernelSession } from '../../workers/engine/kernels/kernel-session.ts';
-import { upscaleImage, upscaleOptionsFor } from '../../workers/engine/upscale.ts';
+import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.ts';
+import type { EngineSession } from '../../engine/session.ts';
+import { createKernelSession } from '../../engine/kernels/kernel-session.ts';
+import { upscaleImage, upscaleOptionsFor } from '../../engine/upscale.ts';
 
 export interface NativeRun {
   wallMs: number;

@@ -6,8 +6,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BuiltinModelManifest } from '../../workers/engine/models/builtin-manifest.ts';
-import { planFor } from '../../workers/engine/upscale.ts';
+import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.ts';
+import { planFor } from '../../engine/upscale.ts';
 import { esrganModelSpecs } from '../esrgan/catalog.ts';
 import { convertEsrgan } from '../esrgan/convert-esrgan.ts';
 import { kernelFile } from '../kernels/build-kernels.ts';

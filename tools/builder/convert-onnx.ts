@@ -16,11 +16,11 @@ import {
   type PackFileEntry,
   type PackManifest,
   type PackManifestInput,
-} from '../../workers/engine/latent/manifest.ts';
-import { checkPackInterface } from '../../workers/engine/latent/pack-interface.ts';
-import { readPackEmbeddings } from '../../workers/engine/latent/pack-loader.ts';
-import { LATENT_PRESETS, type LatentPresetName } from '../../workers/engine/latent/presets.ts';
-import { parseSafetensors } from '../../workers/engine/latent/safetensors.ts';
+} from '../../engine/latent/manifest.ts';
+import { checkPackInterface } from '../../engine/latent/pack-interface.ts';
+import { readPackEmbeddings } from '../../engine/latent/pack-loader.ts';
+import { LATENT_PRESETS, type LatentPresetName } from '../../engine/latent/presets.ts';
+import { parseSafetensors } from '../../engine/latent/safetensors.ts';
 import { ONNX_BFLOAT16, ONNX_FLOAT16, scanOnnxWeights } from '../onnx/model-scan.ts';
 import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
 import { EMBEDDINGS_FILE } from './packs.ts';

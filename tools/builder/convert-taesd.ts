@@ -1,6 +1,6 @@
 /** `convert taesd`: TAESD-family encoder/decoder .safetensors → a VAE pack folder. */
 import path from 'node:path';
-import type { PackManifest } from '../../workers/engine/latent/manifest.ts';
+import type { PackManifest } from '../../engine/latent/manifest.ts';
 import { writePack } from './pack-dir.ts';
 import { taesdPack } from './packs.ts';
 import { readSafetensorsFile } from './safetensors-file.ts';

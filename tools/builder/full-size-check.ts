@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { float32ToHalfArray, halfArrayToFloat32 } from '../../workers/engine/latent/float16.ts';
+import { float32ToHalfArray, halfArrayToFloat32 } from '../../engine/latent/float16.ts';
 import { presetUnetConfig } from './presets/index.ts';
 import { convertSdUnet } from './sd-pack.ts';
 

@@ -7,7 +7,7 @@
  * opset 17 (GroupNorm is the classic Reshape + InstanceNormalization pattern for that reason).
  */
 import { GraphBuilder, float, type DType } from '../onnx/graph-builder.ts';
-import { floatToHalf } from '../../workers/engine/latent/float16.ts';
+import { floatToHalf } from '../../engine/latent/float16.ts';
 import { toPrecision, type Precision } from './weights.ts';
 
 export interface Conv2dOptions {

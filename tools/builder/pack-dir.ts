@@ -9,8 +9,8 @@ import {
   parsePackManifest,
   type PackManifest,
   type PackManifestInput,
-} from '../../workers/engine/latent/manifest.ts';
-import { PackFileError, type PackSource } from '../../workers/engine/latent/pack-loader.ts';
+} from '../../engine/latent/manifest.ts';
+import { PackFileError, type PackSource } from '../../engine/latent/pack-loader.ts';
 
 /** A pack in memory: manifest fields without `files`, and the files by pack-relative path. */
 export interface PackContent {

@@ -2,10 +2,10 @@
  * Assembling packs from built graphs: a TAESD VAE pack, test UNets added to any pack, and the tiny
  * GenDR-shaped pack. The real SD 2.1 UNet / KL-VAE converters will add their graphs the same way.
  */
-import { float32ToHalfArray } from '../../workers/engine/latent/float16.ts';
-import { PACK_FILES, type PackManifestInput } from '../../workers/engine/latent/manifest.ts';
-import { GENDR_PRESET, type LatentPreset } from '../../workers/engine/latent/presets.ts';
-import { encodeSafetensors } from '../../workers/engine/latent/safetensors.ts';
+import { float32ToHalfArray } from '../../engine/latent/float16.ts';
+import { PACK_FILES, type PackManifestInput } from '../../engine/latent/manifest.ts';
+import { GENDR_PRESET, type LatentPreset } from '../../engine/latent/presets.ts';
+import { encodeSafetensors } from '../../engine/latent/safetensors.ts';
 import type { BuiltGraph, VaeBuild } from './architectures/types.ts';
 import { buildTaesd } from './architectures/taesd.ts';
 import { identityUnet, tinyUnet, type UnetInterface } from './generated/unets.ts';

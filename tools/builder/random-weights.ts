@@ -11,8 +11,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { float32ToHalfArray } from '../../workers/engine/latent/float16.ts';
-import type { SafetensorsDType } from '../../workers/engine/latent/safetensors.ts';
+import { float32ToHalfArray } from '../../engine/latent/float16.ts';
+import type { SafetensorsDType } from '../../engine/latent/safetensors.ts';
 import { writeSafetensorsFile } from './safetensors-file.ts';
 import type { TensorInfo, TensorSpec, WeightSource } from './weight-source.ts';
 import { mulberry32 } from './generated/random.ts';

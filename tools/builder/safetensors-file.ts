@@ -5,7 +5,7 @@ import {
   parseSafetensors,
   type SafetensorsDType,
   type SafetensorsFile,
-} from '../../workers/engine/latent/safetensors.ts';
+} from '../../engine/latent/safetensors.ts';
 
 export async function readSafetensorsFile(file: string): Promise<SafetensorsFile> {
   const bytes = await readFile(file);

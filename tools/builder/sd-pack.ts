@@ -18,12 +18,12 @@ import {
   type PackFileEntry,
   type PackManifest,
   type PackManifestInput,
-} from '../../workers/engine/latent/manifest.ts';
+} from '../../engine/latent/manifest.ts';
 import {
   LATENT_PRESETS,
   type LatentPreset,
   type LatentPresetName,
-} from '../../workers/engine/latent/presets.ts';
+} from '../../engine/latent/presets.ts';
 import { writeModelFile, type WriteModelOptions } from '../onnx/model-writer.ts';
 import { parseUnetConfig, type UnetConfig } from './architectures/sd-unet/config.ts';
 import { buildUnetGraph } from './architectures/sd-unet/graph.ts';

@@ -12,7 +12,7 @@ import {
   SafetensorsError,
   tensorToFloat32,
   type SafetensorsDType,
-} from '../../workers/engine/latent/safetensors.ts';
+} from '../../engine/latent/safetensors.ts';
 
 export interface TensorInfo {
   readonly name: string;

@@ -3,12 +3,12 @@
  * the graph's precision, checks shapes, and remembers which tensors were used so a conversion
  * that leaves weights behind (a wrong architecture guess) fails instead of silently dropping them.
  */
-import { float32ToHalfArray } from '../../workers/engine/latent/float16.ts';
+import { float32ToHalfArray } from '../../engine/latent/float16.ts';
 import {
   tensorToFloat32,
   type SafetensorsEntry,
   type SafetensorsFile,
-} from '../../workers/engine/latent/safetensors.ts';
+} from '../../engine/latent/safetensors.ts';
 
 export class WeightStore {
   private readonly used = new Set<string>();

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type {
   BuiltinModelIndex,
   BuiltinModelManifest,
-} from '../../workers/engine/models/builtin-manifest.ts';
+} from '../../engine/models/builtin-manifest.ts';
 import { UsageError } from './usage-error.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

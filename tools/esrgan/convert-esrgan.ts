@@ -1,11 +1,11 @@
 /**
  * Converts one UpscalerJS ESRGAN model, read straight from node_modules, to ONNX plus the manifest
- * the engine reads (workers/engine/models/builtin-manifest.ts).
+ * the engine reads (engine/models/builtin-manifest.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { BuiltinModelManifest } from '../../workers/engine/models/builtin-manifest.ts';
+import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.ts';
 import type { EsrganModelSpec } from './catalog.ts';
 import {
   convertLayersModel,

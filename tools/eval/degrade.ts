@@ -1,12 +1,12 @@
 /**
  * The degradation and the plain-bicubic baseline of `npm run eval`, with Pillow's bicubic
- * (workers/engine/latent/bicubic.ts 'bicubic-pil' on values in [0, 1]: a = -0.5, edge taps
+ * (engine/latent/bicubic.ts 'bicubic-pil' on values in [0, 1]: a = -0.5, edge taps
  * renormalised), which is ANTIALIASED when downscaling (the kernel is widened by the factor), as Pillow's Image.resize and
  * MATLAB's imresize are. The low-resolution image is rounded to 8 bits, as a saved file would be.
  */
-import { createImage, type RgbaImage } from '../../workers/engine/image.ts';
-import { resizePlanar } from '../../workers/engine/latent/bicubic.ts';
-import { rgbaToPlanar } from '../../workers/engine/latent/planar.ts';
+import { createImage, type RgbaImage } from '../../engine/image.ts';
+import { resizePlanar } from '../../engine/latent/bicubic.ts';
+import { rgbaToPlanar } from '../../engine/latent/planar.ts';
 
 export const DEGRADATION =
   "bicubic downscale, Pillow's BICUBIC (a = -0.5) with antialiasing (kernel widened by the scale), rounded to 8 bits";

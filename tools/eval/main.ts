@@ -14,8 +14,8 @@ import sharp from 'sharp';
 import { loadModelIndex, modelFile } from '../cli/builtin-models.ts';
 import { decodeImage } from '../image-io/decode.ts';
 import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
-import type { RgbaImage } from '../../workers/engine/image.ts';
-import { upscaleImage, upscaleOptionsFor } from '../../workers/engine/upscale.ts';
+import type { RgbaImage } from '../../engine/image.ts';
+import { upscaleImage, upscaleOptionsFor } from '../../engine/upscale.ts';
 import { bicubicUpscale, cropToMultiple, DEGRADATION, downscale } from './degrade.ts';
 import { csvField } from './escape.ts';
 import { htmlReport, type CropSet, type EvalRow } from './html-report.ts';
@@ -177,7 +177,7 @@ await writeFile(path.join(outDir, 'eval.csv'), `${csv.join('\n')}\n`);
 const notes = [
   `Degradation: ${DEGRADATION}, by x${scale}; HR images cropped to a multiple of ${scale}.`,
   `Metrics: PSNR and SSIM on Y (BT.601, MATLAB rgb2ycbcr), ${scale} px border cropped on each side; SSIM: 11x11 Gaussian window, sigma 1.5.`,
-  'Models: the engine pipeline (workers/engine/upscale.ts) on onnxruntime-node, with exact tiling.',
+  'Models: the engine pipeline (engine/upscale.ts) on onnxruntime-node, with exact tiling.',
   `Crops: the ${CROP}x${CROP} HR window with the most detail, shown at 2x.`,
 ];
 await writeFile(

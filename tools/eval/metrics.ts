@@ -4,7 +4,7 @@
  * [16, 235]), with `border` pixels cropped on every side (the scale factor, by convention).
  * SSIM is Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, L 255, valid part only.
  */
-import type { RgbaImage } from '../../workers/engine/image.ts';
+import type { RgbaImage } from '../../engine/image.ts';
 
 export interface LumaPlane {
   width: number;

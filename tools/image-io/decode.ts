@@ -7,7 +7,7 @@
  * - Truncated or corrupt files throw (sharp's default `failOn: 'warning'`).
  */
 import sharp from 'sharp';
-import type { RgbaImage } from '../../workers/engine/image.ts';
+import type { RgbaImage } from '../../engine/image.ts';
 
 export interface DecodedImage extends RgbaImage {
   /** The format sharp detected, e.g. 'png', 'jpeg', 'webp'. */

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { hasTransparency, type RgbaImage } from '../../workers/engine/image.ts';
+import { hasTransparency, type RgbaImage } from '../../engine/image.ts';
 
 export type OutputFormat = 'png' | 'webp' | 'jpeg';
 

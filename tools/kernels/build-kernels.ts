@@ -1,9 +1,9 @@
 /**
- * Compiles the hand-written kernels (workers/engine/kernels/kernels.c) to WebAssembly with clang
+ * Compiles the hand-written kernels (engine/kernels/kernels.c) to WebAssembly with clang
  * (Debian: `apt-get install clang-16 lld-16`), freestanding, in two flavours: plain SIMD128 and
  * relaxed SIMD (f32x4.relaxed_madd).
  *
- * The two .wasm files (~25 KB each) are committed in workers/engine/kernels/wasm/, so installing
+ * The two .wasm files (~25 KB each) are committed in engine/kernels/wasm/, so installing
  * and building the app needs no C compiler; `npm run kernels` rebuilds them after a change to
  * kernels.c, and test/kernels-build.test.ts checks that the committed files are exactly what this
  * build produces (custom sections, such as clang's version string, are stripped so the bytes do not
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Where the committed builds live (the worker imports them from here). */
-export const kernelsOut = path.join(repoRoot, 'workers/engine/kernels/wasm');
+export const kernelsOut = path.join(repoRoot, 'engine/kernels/wasm');
 
 export const KERNEL_EXPORTS = [
   'conv_direct',
@@ -67,7 +67,7 @@ export function buildKernels(
         ...exports.map((e) => `-Wl,--export=${e}`),
         '-o',
         out,
-        path.join(repoRoot, 'workers/engine/kernels', `${name}.c`),
+        path.join(repoRoot, 'engine/kernels', `${name}.c`),
       ]);
       built[`${name}-${flavour}`] = out;
     }

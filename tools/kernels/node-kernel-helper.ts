@@ -1,6 +1,6 @@
 /** spawnHelper for the kernel session under Node: a worker_threads worker (its entry registers tsx). */
 import { Worker } from 'node:worker_threads';
-import type { SpawnHelper } from '../../workers/engine/kernels/kernel-session.ts';
+import type { SpawnHelper } from '../../engine/kernels/kernel-session.ts';
 
 export const spawnNodeHelper: SpawnHelper = (init) => {
   // V8 flags (e.g. --experimental-wasm-relaxed-simd) are process-wide and not allowed per worker.

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type {
   BuiltinModelIndex,
   BuiltinModelManifest,
-} from '../../workers/engine/models/builtin-manifest.ts';
+} from '../../engine/models/builtin-manifest.ts';
 import { DEFAULT_MODEL_ID, ESRGAN_FAMILIES, esrganModelSpecs } from '../esrgan/catalog.ts';
 import { readStamp, stampKey, STAMP_FILE, type BuildStamp } from './build-stamp.ts';
 

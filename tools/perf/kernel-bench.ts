@@ -2,7 +2,7 @@
  * Micro-benchmark of one layer type, the 64 -> 64 3x3 convolution + ReLU that dominates the ESRGAN
  * graphs, single-threaded (CPU time of this process, robust to a shared machine), in V8:
  *   - onnxruntime-web's WASM build (the app's runtime), NCHW;
- *   - the hand-written direct convolution (workers/engine/kernels/conv.c), NHWC, SIMD128 / relaxed;
+ *   - the hand-written direct convolution (engine/kernels/conv.c), NHWC, SIMD128 / relaxed;
  *   - the hand-written Winograd F(4x4, 3x3) (winograd.c), NHWC, SIMD128 / relaxed.
  * Reports GMAC/s (direct-convolution multiply-adds per second) and the max relative difference of
  * each output from onnxruntime's.
@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
 import { GraphBuilder } from '../onnx/graph-builder.ts';
-import { createKernelSession } from '../../workers/engine/kernels/kernel-session.ts';
+import { createKernelSession } from '../../engine/kernels/kernel-session.ts';
 import { kernelFile } from '../kernels/build-kernels.ts';
 
 const SIZE = Number(process.argv[2] ?? 128);

@@ -4,7 +4,7 @@
  *   node --experimental-wasm-relaxed-simd bin/run-ts.mjs tools/perf/profile-kernels.ts [model] [size] [simd|relaxed]
  */
 import fs from 'node:fs';
-import { createKernelSession } from '../../workers/engine/kernels/kernel-session.ts';
+import { createKernelSession } from '../../engine/kernels/kernel-session.ts';
 import { kernelFile, type Flavour } from '../kernels/build-kernels.ts';
 import { modelFile, readModelIndex } from '../../test/helpers/builtin-models.ts';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
-const out = fileURLToPath(new URL('../../public/icons/', import.meta.url));
+const out = fileURLToPath(new URL('../../public/icons', import.meta.url));
 
 /** The logo on a rounded square ('any') or full-bleed with the logo in the safe zone ('maskable'). */
 export function iconSvg(purpose: 'any' | 'maskable'): string {

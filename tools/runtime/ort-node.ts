@@ -15,7 +15,7 @@ import type {
   TensorData,
   TensorMetadata,
   TensorType,
-} from '../../workers/engine/session.ts';
+} from '../../engine/session.ts';
 
 export interface OrtNodeOptions {
   /** Threads for one operator (default: all available cores). */

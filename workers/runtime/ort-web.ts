@@ -16,7 +16,7 @@ import type {
   TensorData,
   TensorMetadata,
   TensorType,
-} from '../engine/session.ts';
+} from '../../engine/session.ts';
 import type { GpuDeviceLike } from './webgpu-types.ts';
 
 export type OrtWebModule = typeof OrtWeb;

@@ -42,5 +42,5 @@ export interface GpuLike {
 
 /** navigator.gpu where it exists (window or worker). */
 export function navigatorGpu(): GpuLike | undefined {
-  return (globalThis.navigator as (Navigator & { gpu?: GpuLike }) | undefined)?.gpu;
+  return (globalThis.navigator as (WorkerNavigator & { gpu?: GpuLike }) | undefined)?.gpu;
 }

@@ -7,7 +7,7 @@
  * - Requests queue (at most MAX_QUEUE) and run one at a time on the app's restore worker; tiles
  *   stream into the visible canvas and, when the page asks, to the page as rectangles or pixels.
  */
-import type { BackendName, TileMessage } from '../../../workers/worker/protocol.ts';
+import type { BackendName, TileMessage } from '../../../workers/contract/restore-protocol.ts';
 import { BITMAP_OPTIONS, decodeImage, ImageTooLargeError } from '../../lib/decode-image.ts';
 import { encodeCanvas } from '../../lib/encode-image.ts';
 import { fetchModelIndex, modelUrl, type BuiltinModelManifest } from '../../lib/model-index.ts';

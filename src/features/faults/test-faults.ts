@@ -7,7 +7,7 @@
  * Each entry applies to restores of images whose file name contains `match` (all when absent).
  * Nothing in the app sets this global, so normal use can never trigger a fault.
  */
-import type { TestFaults } from '../../../workers/worker/faults/test-faults.ts';
+import type { TestFaults } from '../../../workers/contract/test-faults.ts';
 
 export interface TestFaultRule extends TestFaults {
   match?: string;

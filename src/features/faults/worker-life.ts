@@ -1,9 +1,9 @@
 /**
  * Notices when a worker dies (crash, out-of-memory kill, terminate) by asking for the Web Lock the
- * worker holds while it lives (workers/worker/faults/life-lock.ts): the request is granted only
+ * worker holds while it lives (workers/restore/faults/life-lock.ts): the request is granted only
  * once the worker is gone.
  */
-import { LIFE_LOCK_PREFIX } from '../../../workers/worker/faults/life-lock.ts';
+import { LIFE_LOCK_PREFIX } from '../../../workers/contract/worker-life.ts';
 
 /** How long to wait for a new worker to take its lock before giving up on watching it. */
 const START_TIMEOUT_MS = 30_000;

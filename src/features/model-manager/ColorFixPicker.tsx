@@ -2,8 +2,8 @@
  * The colour fix a model pack applies after decoding (AdaIN, wavelet or none), shown only while a
  * pack is the selected model: built-in models have no such step. Used by the next restore.
  */
-import { packIdOf } from '../../../workers/worker/pack-store/pack-model-id.ts';
-import type { ColorFix } from '../../../workers/worker/protocol.ts';
+import { packIdOf } from '../../../workers/contract/pack-model-id.ts';
+import type { ColorFix } from '../../../workers/contract/restore-protocol.ts';
 import { useAppStore } from '../../state/store.ts';
 
 const OPTIONS: { id: ColorFix; label: string; title: string }[] = [

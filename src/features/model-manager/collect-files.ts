@@ -2,7 +2,7 @@
  * Turning what the user picked or dropped into pack files with relative paths: a folder from the
  * directory picker, an <input webkitdirectory> selection, or a drop of a folder or loose files.
  */
-import type { LocalFile } from '../../../workers/worker/pack-store/protocol.ts';
+import type { LocalFile } from '../../../workers/contract/pack-store-protocol.ts';
 
 /** Files from an <input type=file> (with webkitdirectory, they carry their relative paths). */
 export function filesFromInput(list: FileList | null): LocalFile[] {

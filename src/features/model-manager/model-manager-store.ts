@@ -3,7 +3,7 @@
  * install in progress with its last error. The work itself happens in the pack store worker.
  */
 import { create } from 'zustand';
-import type { PackInstallFailure } from '../../../workers/worker/pack-store/protocol.ts';
+import type { PackInstallFailure } from '../../../workers/contract/pack-store-protocol.ts';
 import {
   packStore,
   type InstalledPack,

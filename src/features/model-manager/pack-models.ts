@@ -3,7 +3,7 @@
  * (id `pack:<pack id>`, a family of its own), kept in step with the model manager's list. The
  * restore worker sees the `pack:` id and runs the pack's latent pipeline instead of a built-in.
  */
-import { packIdOf, packModelId } from '../../../workers/worker/pack-store/pack-model-id.ts';
+import { packIdOf, packModelId } from '../../../workers/contract/pack-model-id.ts';
 import type { BuiltinModelManifest } from '../../lib/model-index.ts';
 import { useAppStore } from '../../state/store.ts';
 import { useModelManager } from './model-manager-store.ts';

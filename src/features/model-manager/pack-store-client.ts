@@ -1,5 +1,5 @@
 /**
- * The page's handle on the pack store worker (workers/worker/pack-store/), through Comlink.
+ * The page's handle on the pack store worker (workers/pack-store/), through Comlink.
  * Picked and dropped File objects travel to it by reference, never copied.
  */
 import * as Comlink from 'comlink';
@@ -9,7 +9,7 @@ import type {
   InstallProgress,
   InstallSource,
   PackStoreApi,
-} from '../../../workers/worker/pack-store/protocol.ts';
+} from '../../../workers/contract/pack-store-protocol.ts';
 
 export type { InstalledPack, InstallOutcome, InstallProgress, InstallSource };
 
@@ -18,7 +18,7 @@ export class PackStoreClient {
 
   constructor() {
     const worker = new Worker(
-      new URL('../../../workers/worker/pack-store/pack-store.worker.ts', import.meta.url),
+      new URL('../../../workers/pack-store/pack-store.worker.ts', import.meta.url),
       { type: 'module', name: 'gendr-pack-store' },
     );
     this.api = Comlink.wrap<PackStoreApi>(worker);

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LatentPresetName } from '../../../workers/engine/latent/presets.ts';
+import type { LatentPresetName } from '../../../engine/latent/presets.ts';
 import { parseUnetConfig, type UnetConfig } from '../architectures/sd-unet/config.ts';
 import { parseVaeConfig, type VaeConfig } from '../architectures/sd-vae/config.ts';
 

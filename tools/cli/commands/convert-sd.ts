@@ -8,8 +8,8 @@ import {
   PACK_BACKENDS,
   type PackManifest,
   type PackRuntimeBackend,
-} from '../../../workers/engine/latent/manifest.ts';
-import { LATENT_PRESETS, type LatentPresetName } from '../../../workers/engine/latent/presets.ts';
+} from '../../../engine/latent/manifest.ts';
+import { LATENT_PRESETS, type LatentPresetName } from '../../../engine/latent/presets.ts';
 import type { UnetConfig } from '../../builder/architectures/sd-unet/config.ts';
 import type { VaeConfig } from '../../builder/architectures/sd-vae/config.ts';
 import {

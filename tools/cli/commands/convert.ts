@@ -10,8 +10,8 @@ import { convertOnnx } from '../../builder/convert-onnx.ts';
 import { convertTaesd } from '../../builder/convert-taesd.ts';
 import { readPackDir, writePack } from '../../builder/pack-dir.ts';
 import { withTestUnet, type TestUnetKind } from '../../builder/packs.ts';
-import { LATENT_PRESETS, type LatentPresetName } from '../../../workers/engine/latent/presets.ts';
-import type { PackManifest } from '../../../workers/engine/latent/manifest.ts';
+import { LATENT_PRESETS, type LatentPresetName } from '../../../engine/latent/presets.ts';
+import type { PackManifest } from '../../../engine/latent/manifest.ts';
 
 interface Converter {
   name: string;

@@ -2,7 +2,7 @@
  * `gendr-web pack`: a complete latent SR pack (VAE encoder and decoder, UNet, prompt embedding,
  * manifest with sizes and sha256s) from diffusers UNet and AutoencoderKL weights, in one go.
  */
-import { LATENT_PRESETS, type LatentPresetName } from '../../../workers/engine/latent/presets.ts';
+import { LATENT_PRESETS, type LatentPresetName } from '../../../engine/latent/presets.ts';
 import { modelPresetForLatent } from '../../builder/presets/index.ts';
 import { writeSdPack } from '../../builder/sd-pack.ts';
 import { parseCommandArgs } from '../args.ts';

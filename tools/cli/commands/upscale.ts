@@ -10,8 +10,8 @@ import {
   type OutputFormat,
 } from '../../image-io/encode.ts';
 import { createOrtNodeRuntime } from '../../runtime/ort-node.ts';
-import { chooseTileSize } from '../../../workers/engine/tiling/plan.ts';
-import { planFor, upscaleImage } from '../../../workers/engine/upscale.ts';
+import { chooseTileSize } from '../../../engine/tiling/plan.ts';
+import { planFor, upscaleImage } from '../../../engine/upscale.ts';
 import { intOption, parseCommandArgs } from '../args.ts';
 import { loadModelIndex, modelFile, resolveModel } from '../builtin-models.ts';
 import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliIo } from '../command.ts';

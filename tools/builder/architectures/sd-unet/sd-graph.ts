@@ -12,7 +12,7 @@
  *   used; GroupNorm is the Reshape + InstanceNormalization pattern in both forms.)
  */
 import { GraphBuilder, float, type DType, type Dim } from '../../../onnx/graph-builder.ts';
-import { float32ToHalfArray } from '../../../../workers/engine/latent/float16.ts';
+import { float32ToHalfArray } from '../../../../engine/latent/float16.ts';
 import type { Precision } from '../../weights.ts';
 import type { TensorSpec, WeightSource } from '../../weight-source.ts';
 

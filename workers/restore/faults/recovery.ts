@@ -1,0 +1,80 @@
+/**
+ * Runs a restore and recovers from the faults a long job meets on real devices:
+ * - out of memory or over a buffer limit: retry with smaller tiles (halving, down to the minimum);
+ * - WebGPU device lost, or WebGPU errors during the run: finish the job on WASM.
+ * Each recovery is told to the user as a notice, and the output starts over from the first tile.
+ */
+import type { RgbaImage } from '../../../engine/image.ts';
+import { WebGpuRunError, type OrtWebBackend } from '../../runtime/ort-web.ts';
+import { DeviceLostError } from './device-loss.ts';
+import { isOutOfMemory, smallerTileSize } from './memory.ts';
+
+export interface RecoveryOptions {
+  backend: OrtWebBackend;
+  /** The tile size of the first attempt (as the planner will use it). */
+  tileSize: number;
+  overlap: number;
+  signal: AbortSignal;
+  attempt(backend: OrtWebBackend, tileSize: number): Promise<RgbaImage>;
+  notice(message: string): void;
+  /** The output starts over (on this backend). */
+  restart(backend: OrtWebBackend): void;
+  /** The WebGPU device is gone: drop what was loaded on it. */
+  deviceLost(): void;
+}
+
+export interface RecoveredResult {
+  output: RgbaImage;
+  backend: OrtWebBackend;
+  tileSize: number;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0].trim().slice(0, 240) || 'an internal error in the runtime';
+}
+
+export async function runWithRecovery(options: RecoveryOptions): Promise<RecoveredResult> {
+  let { backend, tileSize } = options;
+  for (;;) {
+    try {
+      const output = await options.attempt(backend, tileSize);
+      return { output, backend, tileSize };
+    } catch (error) {
+      if (options.signal.aborted) throw error;
+      if (error instanceof DeviceLostError && backend === 'webgpu') {
+        options.deviceLost();
+        backend = 'wasm';
+        options.notice(
+          `The GPU stopped working during the restore (${firstLine(error)}), so it was finished on WASM.`,
+        );
+        options.restart(backend);
+        continue;
+      }
+      if (isOutOfMemory(error)) {
+        const next = smallerTileSize(tileSize, options.overlap);
+        if (next === null) {
+          throw new Error(
+            `Out of memory even with the smallest tiles (${tileSize} px): ${firstLine(error)}.`,
+            { cause: error },
+          );
+        }
+        options.notice(
+          `Ran out of memory with ${tileSize}-px tiles (${firstLine(error)}); retried with ${next}-px tiles.`,
+        );
+        tileSize = next;
+        options.restart(backend);
+        continue;
+      }
+      if (error instanceof WebGpuRunError && backend === 'webgpu') {
+        backend = 'wasm';
+        options.notice(
+          `WebGPU reported errors while restoring (${firstLine(error)}), so WASM was used instead.`,
+        );
+        options.restart(backend);
+        continue;
+      }
+      throw error;
+    }
+  }
+}
