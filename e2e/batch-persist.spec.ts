@@ -1,6 +1,7 @@
 /**
  * Finished results persist (IndexedDB) until the user clears them; a reload in the middle of a
- * batch keeps every finished result and shows the unfinished items as resumable.
+ * batch keeps every finished result and shows the unfinished items as resumable; resumed items
+ * run with the model and format they were queued with, whatever the picker shows by then.
  */
 import { expect, test } from '@playwright/test';
 import sharp from 'sharp';
@@ -56,8 +57,21 @@ test('a reload mid-batch keeps finished results and offers to resume the rest', 
   const meta = await sharp(file).metadata();
   expect([meta.width, meta.height]).toEqual([320, 320]);
 
+  // Each item keeps the settings it was queued with: another pick now changes nothing for them.
+  await expect(item(page, 'p4.png').getByTestId('item-settings')).toHaveText(
+    'ESRGAN slim ×2 · PNG',
+  );
+  await chooseModel(page, 'esrgan-medium', 4);
   await page.getByTestId('resume-all').click();
   for (const name of ['p2.png', 'p3.png', 'p4.png']) await expectStatus(page, name, 'done');
+  const [resumed] = await Promise.all([
+    page.waitForEvent('download'),
+    item(page, 'p4.png').getByTestId('item-download').click(),
+  ]);
+  const resumedFile = scratchPath('p4-resumed.png');
+  await resumed.saveAs(resumedFile);
+  const resumedMeta = await sharp(resumedFile).metadata();
+  expect([resumedMeta.width, resumedMeta.height]).toEqual([320, 320]);
   await expect(page.getByTestId('batch-summary')).toHaveText('4 of 4 done');
 
   // Results stay until cleared: still there after another reload, gone after "Clear finished".

@@ -49,7 +49,7 @@ test('an installed pack is picked like a built-in model and restores like the co
   await page.getByTestId('pack-url-install').click();
   await expect(page.getByTestId('pack-installed')).toContainText('Test pack (good)');
 
-  const option = page.getByTestId('model-option-pack:good');
+  const option = page.getByTestId('model-option-pack/good');
   await expect(option).toBeVisible();
   await option.check();
   await expect(page.getByTestId('scale-option-4')).toBeChecked();

@@ -111,7 +111,7 @@ test.describe('real-VAE pack in the app', () => {
     await page.getByTestId('pack-url-install').click();
     await expect(page.getByTestId('pack-installed')).toContainText('TAEF2 + identity UNet');
 
-    const option = page.getByTestId(`model-option-pack:${REAL_VAE_PACK_ID}`);
+    const option = page.getByTestId(`model-option-pack/${REAL_VAE_PACK_ID}`);
     await expect(option).toBeVisible();
     // The colour-fix choice belongs to packs: hidden for built-in models, AdaIN by default.
     const colorFix = page.getByRole('group', { name: 'Colour fix' });

@@ -70,7 +70,7 @@ test('the tiny SD pack installs from a URL, restores on WASM and matches the com
   for (const graph of ['vae_encoder', 'unet', 'vae_decoder'])
     expect(packs.requests).toContain(`/${TINY_SD_PACK_ID}/${graph}/model.onnx_data`);
 
-  const option = page.getByTestId(`model-option-pack:${TINY_SD_PACK_ID}`);
+  const option = page.getByTestId(`model-option-pack/${TINY_SD_PACK_ID}`);
   await expect(option).toBeVisible();
   await option.check();
   await expect(page.getByTestId(`scale-option-${SCALE}`)).toBeChecked();

@@ -11,7 +11,7 @@ describe('allowed origins', () => {
   const self = 'https://gendr.example';
 
   it('allows only the page’s own origin by default', () => {
-    const config = { allowedOrigins: new Set<string>() };
+    const config = { allowedOrigins: new Set<string>(), allowedPacks: new Set<string>() };
     expect(isAllowedOrigin(self, config, self)).toBe(true);
     expect(isAllowedOrigin('https://other.example', config, self)).toBe(false);
     expect(isAllowedOrigin('null', config, self)).toBe(false);
@@ -26,13 +26,13 @@ describe('allowed origins', () => {
       42,
     ]);
     expect(listed).toEqual(['https://shop.example', 'http://localhost:4198']);
-    const config = { allowedOrigins: new Set(listed) };
+    const config = { allowedOrigins: new Set(listed), allowedPacks: new Set<string>() };
     expect(isAllowedOrigin('https://shop.example', config, self)).toBe(true);
     expect(isAllowedOrigin('http://localhost:4198', config, self)).toBe(true);
     expect(isAllowedOrigin('http://localhost:4199', config, self)).toBe(false);
     expect(isAllowedOrigin('https://shop.example.evil.test', config, self)).toBe(false);
     expect(isAllowedOrigin('http://shop.example', config, self)).toBe(false);
-    const all = { allowedOrigins: new Set([normaliseOrigin('*')!]) };
+    const all = { allowedOrigins: new Set([normaliseOrigin('*')!]), allowedPacks: new Set<string>() };
     expect(isAllowedOrigin('https://anyone.example', all, self)).toBe(true);
     expect(isAllowedOrigin('null', all, self)).toBe(false);
   });

@@ -5,7 +5,7 @@
  * `window.gendrBench`.
  */
 import { RestoreClient } from '../../src/lib/restore-client.ts';
-import { fetchModelIndex, modelUrl } from '../../src/lib/model-index.ts';
+import { fetchModelIndex } from '../../src/lib/model-index.ts';
 import { BenchWorker } from './bench-worker-client.ts';
 import { imageBitmap } from './images.ts';
 import { runPeer } from './peer.ts';
@@ -85,14 +85,10 @@ async function app(request: AppRequest): Promise<AppRun[]> {
     const result = await client.restore(
       {
         image,
-        modelId: manifest.id,
-        modelUrl: modelUrl(manifest),
-        scale: manifest.scale,
-        inputRange: manifest.inputRange,
+        model: { kind: 'builtin', manifest },
         backend: 'wasm',
         cpuEngine: request.cpuEngine,
         tileSize: request.tileSize,
-        overlap: manifest.tileMargin,
       },
       {
         stage: () => undefined,

@@ -1,14 +1,62 @@
 /** The built-in models, as listed by the build step in public/models/index.json. */
-import type { BuiltinModelIndex, BuiltinModelManifest } from '../../workers/contract/model.ts';
+import {
+  modelKey,
+  modelName,
+  type BuiltinModelIndex,
+  type BuiltinModelManifest,
+  type InstalledPack,
+  type ModelDescriptor,
+} from '../../workers/contract/model.ts';
 
 export type { BuiltinModelManifest };
 
-export function modelsBaseUrl(): string {
-  return new URL(`${import.meta.env.BASE_URL}models/`, window.location.href).href;
+/** A model as the page lists it: what the picker shows, and the descriptor the worker runs. */
+export interface AppModel {
+  /** modelKey(descriptor): tells entries apart in lists and settings. */
+  id: string;
+  name: string;
+  description: string;
+  /** Models of one family differ only in scale (the picker's cards). */
+  family: string;
+  scale: number;
+  bytes: number;
+  licence: string;
+  descriptor: ModelDescriptor;
 }
 
-export function modelUrl(model: BuiltinModelManifest): string {
-  return new URL(`${model.id}/${model.file}`, modelsBaseUrl()).href;
+export function builtinModelEntry(manifest: BuiltinModelManifest): AppModel {
+  const descriptor: ModelDescriptor = { kind: 'builtin', manifest };
+  return {
+    id: modelKey(descriptor),
+    name: manifest.name,
+    description: manifest.description,
+    family: manifest.family,
+    scale: manifest.scale,
+    bytes: manifest.bytes,
+    licence: manifest.licence,
+    descriptor,
+  };
+}
+
+export function packModelEntry(pack: InstalledPack): AppModel {
+  const descriptor: ModelDescriptor = { kind: 'pack', pack };
+  const id = modelKey(descriptor);
+  return {
+    id,
+    name: modelName(descriptor),
+    description:
+      pack.description ||
+      `Installed model pack (${pack.hasUnet ? 'one-step latent diffusion' : 'VAE only'}, ${pack.precision}).`,
+    family: id,
+    scale: pack.scale,
+    bytes: pack.bytes,
+    licence: pack.licence,
+    descriptor,
+  };
+}
+
+export function modelsBaseUrl(): string {
+  return new URL(`${import.meta.env.BASE_URL}models/`, window.location.href).href;
 }
 
 export async function fetchModelIndex(): Promise<BuiltinModelIndex> {
@@ -31,11 +79,11 @@ export interface ModelFamily {
   label: string;
   description: string;
   /** Models of this family by scale. */
-  byScale: Map<number, BuiltinModelManifest>;
+  byScale: Map<number, AppModel>;
 }
 
 /** Groups the index by family (slim / medium / thick), keeping the index's order. */
-export function modelFamilies(models: readonly BuiltinModelManifest[]): ModelFamily[] {
+export function modelFamilies(models: readonly AppModel[]): ModelFamily[] {
   const families = new Map<string, ModelFamily>();
   for (const model of models) {
     let entry = families.get(model.family);

@@ -3,6 +3,8 @@
  * are painted straight into the output canvas, with no render per tile.
  */
 import { create } from 'zustand';
+import { errorText } from '../../workers/contract/error-text.ts';
+import type { ModelDescriptor } from '../../workers/contract/model.ts';
 import type {
   BackendName,
   BackendPreference,
@@ -22,8 +24,10 @@ import {
   ImageTooLargeError,
 } from '../lib/decode-image.ts';
 import { outputFileName, saveBlob, type OutputFormat } from '../lib/encode-image.ts';
-import { fetchModelIndex, modelUrl, type BuiltinModelManifest } from '../lib/model-index.ts';
+import { builtinModelEntry, fetchModelIndex, type AppModel } from '../lib/model-index.ts';
 import { restoreClient } from '../lib/restore-client.ts';
+import { isAbortError, runRestore } from '../lib/run-restore.ts';
+import { clearCanvas, makeCanvas, paintTile } from '../lib/tile-canvas.ts';
 import { outputSizeProblem } from './limits.ts';
 
 export interface SourceImage {
@@ -86,8 +90,25 @@ export interface WorkerStatus {
   webgpuAdapter: string | null;
 }
 
+/** How one restore ended, for callers that wait for it (the batch queue). */
+export interface RunOutcome {
+  phase: 'done' | 'cancelled' | 'failed';
+  run: RunState;
+}
+
+/** How opening a file ended: refused (decode error or too large), or restored. */
+export type OpenOutcome =
+  | { kind: 'refused'; message: string; sizeChoice: SizeChoiceState | null }
+  | { kind: 'superseded' }
+  | { kind: 'restored'; outcome: RunOutcome | null; note: string | null };
+
+/** Settings a restore runs with; the picker's current ones when absent. */
+export interface RunSettings {
+  model?: AppModel;
+}
+
 export interface AppState {
-  models: BuiltinModelManifest[];
+  models: AppModel[];
   modelsError: string | null;
   modelId: string | null;
   backend: BackendPreference;
@@ -113,30 +134,26 @@ export interface AppState {
   setColorFix(colorFix: ColorFix): void;
   setFormat(format: OutputFormat): void;
   setQuality(quality: number): void;
-  openFile(file: Blob, name: string, options?: { downscaleTo?: Size }): Promise<void>;
+  openFile(
+    file: Blob,
+    name: string,
+    options?: { downscaleTo?: Size } & RunSettings,
+  ): Promise<OpenOutcome>;
   dismissSizeChoice(): void;
-  restore(): Promise<void>;
+  restore(settings?: RunSettings): Promise<RunOutcome | null>;
   cancel(): void;
   download(): Promise<void>;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function makeCanvas(width: number, height: number): HTMLCanvasElement {
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  return canvas;
-}
-
 let runSeq = 0;
-/** Settles when the current run has ended (so a new one can start on the one worker). */
-let runEnded: Promise<void> = Promise.resolve();
 let openSeq = 0;
-/** Set by cancel() for a run that has not reached the worker yet. */
-let cancelRequested = false;
+/** Cancels the current run (queued or running). */
+let runAbort: AbortController | null = null;
+
+/** The descriptor a restore runs with: packs take the colour fix chosen in the app. */
+function descriptorFor(model: AppModel, colorFix: ColorFix): ModelDescriptor {
+  return model.descriptor.kind === 'pack' ? { ...model.descriptor, colorFix } : model.descriptor;
+}
 
 export const useAppStore = create<AppState>()((set, get) => {
   /** Applies a change to the run with this id only, so a late message from an old run is dropped. */
@@ -151,16 +168,10 @@ export const useAppStore = create<AppState>()((set, get) => {
     });
   };
 
-  const paintTile = (id: number, tile: TileMessage) => {
+  const tilePainted = (id: number, tile: TileMessage) => {
     const run = get().run;
     if (!run || run.id !== id) return;
-    const context = run.canvas.getContext('2d');
-    const { rect } = tile;
-    context?.putImageData(
-      new ImageData(tile.data as Uint8ClampedArray<ArrayBuffer>, rect.width, rect.height),
-      rect.x,
-      rect.y,
-    );
+    paintTile(run.canvas, tile);
     const at = performance.now();
     updateRun(id, (r) => ({
       done: tile.done,
@@ -170,18 +181,14 @@ export const useAppStore = create<AppState>()((set, get) => {
   };
 
   /** One restore of `source` with `model`, from the first tile to done / cancelled / failed. */
-  const runOnWorker = async (
-    source: SourceImage,
-    model: BuiltinModelManifest,
-    backend: BackendPreference,
-    cpuEngine: CpuEngine,
-    colorFix: ColorFix,
-  ) => {
+  const runOnWorker = async (source: SourceImage, model: AppModel): Promise<RunOutcome> => {
+    const { backend, cpuEngine, colorFix } = get();
     const id = ++runSeq;
     const width = source.width * model.scale;
     const height = source.height * model.scale;
     const sizeProblem = outputSizeProblem(source.width, source.height, model.scale);
-    cancelRequested = false;
+    const abort = new AbortController();
+    runAbort = abort;
     set({
       downloadError: null,
       run: {
@@ -207,43 +214,34 @@ export const useAppStore = create<AppState>()((set, get) => {
         tileLog: [],
       },
     });
-    if (sizeProblem) return;
+    const outcome = (phase: RunOutcome['phase']): RunOutcome => {
+      if (runAbort === abort) runAbort = null;
+      const run = get().run;
+      return { phase, run: run && run.id === id ? run : ({ ...run, phase } as RunState) };
+    };
+    if (sizeProblem) return outcome('failed');
     try {
       const image = await createImageBitmap(source.bitmap, BITMAP_OPTIONS);
-      if (cancelRequested) {
-        image.close();
-        throw Object.assign(new Error('cancelled'), { name: 'AbortError' });
-      }
-      const result = await restoreClient().restore(
-        {
-          image,
-          modelId: model.id,
-          modelUrl: modelUrl(model),
-          scale: model.scale,
-          inputRange: model.inputRange,
-          overlap: model.tileMargin,
-          backend,
-          cpuEngine,
-          colorFix,
-          faults: testFaultsFor(source.name),
+      const result = await runRestore(descriptorFor(model, colorFix), image, {
+        backend,
+        cpuEngine,
+        faults: testFaultsFor(source.name),
+        signal: abort.signal,
+        onStage: (stage, backendName) =>
+          updateRun(id, (r) => ({
+            phase: stage,
+            backend: backendName ?? r.backend,
+            restoringSince: stage === 'restoring' ? performance.now() : r.restoringSince,
+          })),
+        onNotice: (message) => updateRun(id, (r) => ({ notices: [...r.notices, message] })),
+        onRestart: (backendName) => {
+          const current = get().run;
+          if (current?.id === id) clearCanvas(current.canvas);
+          updateRun(id, { backend: backendName, done: 0, tileLog: [] });
         },
-        {
-          stage: (stage, backendName) =>
-            updateRun(id, (r) => ({
-              phase: stage,
-              backend: backendName ?? r.backend,
-              restoringSince: stage === 'restoring' ? performance.now() : r.restoringSince,
-            })),
-          notice: (message) => updateRun(id, (r) => ({ notices: [...r.notices, message] })),
-          restart: (backendName) => {
-            const current = get().run;
-            if (current?.id === id) current.canvas.getContext('2d')?.clearRect(0, 0, width, height);
-            updateRun(id, { backend: backendName, done: 0, tileLog: [] });
-          },
-          progress: (done, total) => updateRun(id, { done, total }),
-          tile: (tile) => paintTile(id, tile),
-        },
-      );
+        onProgress: (done, total) => updateRun(id, { done, total }),
+        onTile: (tile) => tilePainted(id, tile),
+      });
       updateRun(id, {
         phase: 'done',
         backend: result.backend,
@@ -252,13 +250,15 @@ export const useAppStore = create<AppState>()((set, get) => {
         runMs: result.runMs,
         finishedAt: performance.now(),
       });
+      return outcome('done');
     } catch (error) {
-      const cancelled = error instanceof Error && error.name === 'AbortError';
+      const cancelled = isAbortError(error);
       updateRun(id, {
         phase: cancelled ? 'cancelled' : 'failed',
         error: cancelled ? null : `Restoring failed: ${errorText(error)}`,
         finishedAt: performance.now(),
       });
+      return outcome(cancelled ? 'cancelled' : 'failed');
     }
   };
 
@@ -289,7 +289,11 @@ export const useAppStore = create<AppState>()((set, get) => {
       try {
         const index = await fetchModelIndex();
         const fallback = index.models.find((m) => m.id === index.default) ?? index.models[0];
-        set({ models: index.models, modelId: get().modelId ?? fallback.id, modelsError: null });
+        set({
+          models: index.models.map(builtinModelEntry),
+          modelId: get().modelId ?? fallback.id,
+          modelsError: null,
+        });
         // A photo opened before the list arrived has not been restored yet.
         if (get().source && !get().run) await get().restore();
       } catch (error) {
@@ -321,10 +325,10 @@ export const useAppStore = create<AppState>()((set, get) => {
       let decoded;
       try {
         const { models, modelId } = get();
-        const scale = models.find((m) => m.id === modelId)?.scale ?? 4;
+        const scale = (options.model ?? models.find((m) => m.id === modelId))?.scale ?? 4;
         decoded = await decodeImage(file, name, { scale, downscaleTo: options.downscaleTo });
       } catch (error) {
-        if (seq !== openSeq) return;
+        if (seq !== openSeq) return { kind: 'superseded' };
         const message =
           error instanceof ImageDecodeError
             ? error.message
@@ -334,11 +338,11 @@ export const useAppStore = create<AppState>()((set, get) => {
             ? { file, name, message, downscaleTo: error.downscaleTo }
             : null;
         set({ sourceError: sizeChoice ? null : message, sourceNote: null, sizeChoice });
-        return;
+        return { kind: 'refused', message, sizeChoice };
       }
       if (seq !== openSeq) {
         decoded.bitmap.close();
-        return;
+        return { kind: 'superseded' };
       }
       const canvas = makeCanvas(decoded.width, decoded.height);
       canvas.getContext('2d')?.drawImage(decoded.bitmap, 0, 0);
@@ -359,38 +363,25 @@ export const useAppStore = create<AppState>()((set, get) => {
         run: null,
         downloadError: null,
       });
-      await get().restore();
+      const outcome = await get().restore({ model: options.model });
+      return { kind: 'restored', outcome, note: decoded.note };
     },
 
     dismissSizeChoice() {
       set({ sizeChoice: null });
     },
 
-    async restore() {
-      const { source, models, modelId, backend, cpuEngine, colorFix } = get();
-      const model = models.find((m) => m.id === modelId);
-      if (!source || !model) return;
-      // One run at a time on the one worker: cancel the current one and queue behind it.
-      const previous = runEnded;
-      let finish!: () => void;
-      runEnded = new Promise((resolve) => (finish = resolve));
-      try {
-        get().cancel();
-        await previous;
-        if (get().source !== source) return;
-        await runOnWorker(source, model, backend, cpuEngine, colorFix);
-      } finally {
-        finish();
-      }
+    async restore(settings = {}) {
+      const { source, models, modelId } = get();
+      const model = settings.model ?? models.find((m) => m.id === modelId);
+      if (!source || !model) return null;
+      // One run at a time: a new restore cancels the current one (runRestore queues behind it).
+      get().cancel();
+      return runOnWorker(source, model);
     },
 
     cancel() {
-      const run = get().run;
-      if (!run || !isActive(run.phase)) return;
-      cancelRequested = true;
-      void restoreClient()
-        .cancel()
-        .catch(() => undefined);
+      runAbort?.abort();
     },
 
     async download() {

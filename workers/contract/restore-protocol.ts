@@ -3,10 +3,10 @@
  * carried by Comlink. Pixel buffers travel as transferables, never as copies.
  */
 import type { Rect } from '../../engine/image.ts';
-import type { ColorFix } from '../../engine/latent/color-fix.ts';
+import type { ColorFix, ModelDescriptor } from './model.ts';
 import type { TestFaults } from './test-faults.ts';
 
-export type { ColorFix };
+export type { ColorFix, ModelDescriptor };
 
 /** What the user asked for in the backend setting. */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -30,21 +30,14 @@ export interface WorkerInfo {
 export interface RestoreRequest {
   /** The decoded source; transferred to the worker, which reads its pixels and closes it. */
   image: ImageBitmap;
-  modelId: string;
-  /** Absolute URL of the model's .onnx file. */
-  modelUrl: string;
-  scale: number;
-  inputRange: [number, number];
+  /** What to run: a built-in model or an installed pack (workers/contract/model.ts). */
+  model: ModelDescriptor;
   backend: BackendPreference;
-  /** Input tile size in pixels; the engine's default when absent. */
+  /** Built-in models: input tile size in pixels, context included; the engine's default when absent. */
   tileSize?: number;
-  /** Context per tile side in input pixels: the model's tileMargin, for seam-free tiling. */
-  overlap?: number;
   /** Built-in models on WASM: which engine runs them ('kernels' when absent). */
   cpuEngine?: CpuEngine;
-  /** Model packs only: colour fix after decoding (AdaIN when absent). Built-in models ignore it. */
-  colorFix?: ColorFix;
-  /** TEST-ONLY: faults to inject (see workers/restore/faults/test-faults.ts). */
+  /** TEST-ONLY: faults to inject (see workers/contract/test-faults.ts). */
   faults?: TestFaults;
 }
 

@@ -1,51 +1,45 @@
 /**
- * The worker's Comlink API: owns onnxruntime-web and the engine, runs one restore at a time,
- * streams finished tiles back (transferred, not copied), and falls back from WebGPU to WASM with
- * a notice when WebGPU cannot load the model or reports errors while running it.
+ * The restore worker's Comlink API: one restore at a time, for every kind of model, through one
+ * path. A runner per model kind (runners/) loads and runs the model; this service applies the
+ * same policy to all of them:
+ *  - the backend plan (gpu-probe.ts), the runner's own backend choice, and the WebGPU -> WASM
+ *    fallback when WebGPU cannot load the model;
+ *  - recovery while running (faults/recovery.ts): smaller tiles after running out of memory,
+ *    WASM after device loss or WebGPU errors;
+ *  - every session wrapped alike: yielding before each run, device-loss watch, buffer limit,
+ *    test faults;
+ *  - one error formatter (workers/contract/error-text.ts) and one event sink (event-sink.ts).
  */
-import * as Comlink from 'comlink';
 import type { RgbaImage } from '../../engine/image.ts';
-import type { EngineSession, TensorFactory } from '../../engine/session.ts';
-import { planFor, upscaleImage, type TileUpdate } from '../../engine/upscale.ts';
-import { createOrtWebRuntime, type OrtWebBackend } from '../runtime/ort-web.ts';
-import {
-  watchDevice,
-  withDeviceWatch,
-  type DeviceWatch,
-  type LosableDevice,
-} from './faults/device-loss.ts';
-import { withBufferLimit } from './faults/memory.ts';
-import { runWithRecovery } from './faults/recovery.ts';
-import { injectFaults } from './faults/inject-faults.ts';
-import { planBackend, probeGpu } from './gpu-probe.ts';
-import { packIdOf } from '../contract/pack-model-id.ts';
-import { restoreInstalledPack } from './packs/pack-restore.ts';
-import { createKernelEngine } from './kernel-loader.ts';
-import { loadOrt, threadsInUse, wasmThreadCount } from './ort-loader.ts';
-import { bitmapToRgba } from './pixels.ts';
-import { yieldingSession } from './yielding-session.ts';
+import type { EngineSession } from '../../engine/session.ts';
+import { errorLine } from '../contract/error-text.ts';
+import type { ModelKind } from '../contract/model.ts';
 import type {
-  CpuEngine,
   RestoreApi,
   RestoreEvents,
   RestoreRequest,
   RestoreResult,
-  TileMessage,
   WorkerInfo,
 } from '../contract/restore-protocol.ts';
+import type { OrtWebBackend } from '../runtime/ort-web.ts';
+import { eventSink, type Sink } from './event-sink.ts';
+import { watchDevice, withDeviceWatch, type DeviceWatch } from './faults/device-loss.ts';
+import { injectFaults } from './faults/inject-faults.ts';
+import { withBufferLimit } from './faults/memory.ts';
+import { runWithRecovery } from './faults/recovery.ts';
+import { planBackend, probeGpu } from './gpu-probe.ts';
+import { wasmThreadCount } from './ort-loader.ts';
+import { bitmapToRgba } from './pixels.ts';
+import { builtinRunner } from './runners/builtin-runner.ts';
+import { packRunner } from './runners/pack-runner.ts';
+import type { LoadedModel, ModelRunner } from './runners/runner.ts';
+import { yieldingSession } from './yielding-session.ts';
 
-interface LoadedModel {
-  key: string;
-  session: EngineSession;
-  tensors: TensorFactory;
-  /** What runs the model on WASM (null on WebGPU). */
-  cpuEngine: CpuEngine | null;
-  /** WASM threads in use (1 on WebGPU). */
-  threads: number;
-  /** The WebGPU device the session runs on, watched for loss (null on WASM). */
-  device: LosableDevice | null;
-  watch: DeviceWatch | null;
-}
+/** The runner of each kind of model: a new kind adds an entry. */
+const RUNNERS: { [K in ModelKind]: ModelRunner } = {
+  builtin: builtinRunner as ModelRunner,
+  pack: packRunner as ModelRunner,
+};
 
 function namedError(name: string, message: string): Error {
   const error = new Error(message);
@@ -53,178 +47,141 @@ function namedError(name: string, message: string): Error {
   return error;
 }
 
-/**
- * The first line of an error message, short enough for a notice. onnxruntime's WebAssembly code
- * sometimes throws bare numbers (C++ exception pointers), which mean nothing to a user.
- */
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : typeof error === 'string' ? error : '';
-  const line = text.split('\n')[0].trim().slice(0, 240);
-  return line && !/^\d+$/.test(line) ? line : 'an internal error in the runtime';
-}
-
-/** A tile for the UI that owns its buffer (copied only if it is a view into a larger one). */
-function tileMessage(update: TileUpdate): TileMessage {
-  const { data } = update;
-  const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-  const owned = whole && data.buffer instanceof ArrayBuffer ? data : data.slice();
-  return { rect: update.rect, data: owned, done: update.done, total: update.total };
-}
-
-/**
- * Wraps the UI's callbacks (a Comlink proxy, so each call is a message) so that a closed page
- * cannot crash the worker, tile buffers are transferred, and `flush()` waits until the page has
- * handled every call: the result must not overtake the last tiles, which travel on another port.
- */
-function eventSink(events: RestoreEvents) {
-  const pending = new Set<Promise<unknown>>();
-  const track = (call: () => unknown) => {
-    const promise = Promise.resolve()
-      .then(call)
-      .catch(() => undefined);
-    pending.add(promise);
-    void promise.finally(() => pending.delete(promise));
-  };
-  return {
-    stage: (...args: Parameters<RestoreEvents['stage']>) => track(() => events.stage(...args)),
-    notice: (message: string) => track(() => events.notice(message)),
-    restart: (...args: Parameters<RestoreEvents['restart']>) =>
-      track(() => events.restart(...args)),
-    progress: (done: number, total: number) => track(() => events.progress(done, total)),
-    tile: (update: TileUpdate) => {
-      const message = tileMessage(update);
-      track(() => events.tile(Comlink.transfer(message, [message.data.buffer as ArrayBuffer])));
-    },
-    flush: () => Promise.all([...pending]),
-    /** Waits for every call, then closes the proxy's message port. */
-    async close() {
-      await Promise.all([...pending]);
-      (events as Partial<Comlink.Remote<RestoreEvents>>)[Comlink.releaseProxy]?.();
-    },
-  };
-}
-
-type Sink = ReturnType<typeof eventSink>;
-
 export function createRestoreService(): RestoreApi {
-  let loaded: LoadedModel | null = null;
-  let modelBytes: { url: string; bytes: Uint8Array } | null = null;
+  /** The model last used, kept loaded for the next restore (released when another is loaded). */
+  let loaded: { model: LoadedModel; watch: DeviceWatch | null } | null = null;
   let running: AbortController | null = null;
   /** Set when the WebGPU device was lost: ORT cannot make another in this worker. */
   let webgpuLost = false;
 
-  async function fetchModel(url: string, signal: AbortSignal): Promise<Uint8Array> {
-    if (modelBytes?.url === url) return modelBytes.bytes;
-    let response: Response;
-    try {
-      response = await fetch(url, { signal });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new Error(`Could not download the model (${firstLine(error)}).`, { cause: error });
-    }
-    if (!response.ok) throw new Error(`Could not download the model (HTTP ${response.status}).`);
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    modelBytes = { url, bytes };
-    return bytes;
-  }
-
   async function load(
-    backend: OrtWebBackend,
+    runner: ModelRunner,
     request: RestoreRequest,
+    backend: OrtWebBackend,
     sink: Sink,
     signal: AbortSignal,
-  ): Promise<LoadedModel> {
-    const wantKernels = backend === 'wasm' && (request.cpuEngine ?? 'kernels') === 'kernels';
-    const key = `${backend}|${wantKernels ? 'kernels' : 'onnxruntime'}|${request.modelUrl}`;
-    if (loaded?.key === key) return loaded;
+  ): Promise<{ model: LoadedModel; watch: DeviceWatch | null }> {
+    const key = await runner.keyFor(request, backend);
+    if (loaded?.model.key === key) return loaded;
     if (loaded) {
       const old = loaded;
       loaded = null;
-      await old.session.release?.().catch(() => undefined);
+      await old.model.release().catch(() => undefined);
     }
-    if (wantKernels) {
-      sink.stage('loading-model', backend);
-      const bytes = await fetchModel(request.modelUrl, signal);
+    const model = await runner.load(request, backend, {
+      signal,
+      stage: (stage) => sink.stage(stage, backend),
+      notice: sink.notice,
+    });
+    if (signal.aborted) {
+      await model.release().catch(() => undefined);
       signal.throwIfAborted();
-      try {
-        if (request.faults?.kernelsUnavailable)
-          throw new Error('WebAssembly SIMD is not available (test fault)');
-        const engine = await createKernelEngine(bytes);
-        loaded = {
-          key,
-          session: engine.session,
-          tensors: engine.tensors,
-          cpuEngine: 'kernels',
-          threads: engine.threads,
-          device: null,
-          watch: null,
-        };
-        return loaded;
-      } catch (error) {
-        signal.throwIfAborted();
-        sink.notice(
-          `The fast CPU kernels could not run this model (${firstLine(error)}), so onnxruntime-web was used.`,
-        );
-      }
     }
-    sink.stage('loading-runtime', backend);
-    const ort = await loadOrt(backend);
-    sink.stage('loading-model', backend);
-    const bytes = await fetchModel(request.modelUrl, signal);
-    signal.throwIfAborted();
-    const runtime = createOrtWebRuntime(ort, backend);
-    const session = await runtime.createSession(bytes);
-    const device =
-      backend === 'webgpu'
-        ? (((await ort.env.webgpu.device) as unknown as LosableDevice | undefined) ?? null)
-        : null;
-    loaded = {
-      key,
-      session,
-      tensors: runtime,
-      cpuEngine: backend === 'wasm' ? 'onnxruntime' : null,
-      threads: backend === 'wasm' ? await threadsInUse('wasm') : 1,
-      device,
-      watch: device ? watchDevice(device) : null,
-    };
+    loaded = { model, watch: model.device ? watchDevice(model.device) : null };
     return loaded;
   }
 
-  /**
-   * The model's session as the engine runs it: yielding before each tile, failing fast when the
-   * WebGPU device is lost or a tile would exceed its buffer limit, and with any test faults.
-   */
-  function runnableSession(
-    model: LoadedModel,
+  /** A session as every runner runs it: yielding, watched, limited, with any test faults. */
+  function wrapSession(
+    session: EngineSession,
+    outputScale: number,
+    current: { model: LoadedModel; watch: DeviceWatch | null },
     request: RestoreRequest,
     signal: AbortSignal,
+    counter: { runs: number },
   ): EngineSession {
     const faults = request.faults;
-    let session = yieldingSession(model.session, signal);
-    if (model.watch) session = withDeviceWatch(session, model.watch);
-    const gpuLimit = model.device?.limits?.maxStorageBufferBindingSize ?? null;
-    session = faults?.bufferLimitBytes
-      ? withBufferLimit(session, request.scale, faults.bufferLimitBytes, 'forced test buffer limit')
-      : withBufferLimit(session, request.scale, gpuLimit, 'GPU buffer limit');
-    return injectFaults(session, faults, { device: model.device, crash: () => self.close() });
+    const device = current.model.device;
+    let wrapped = yieldingSession(session, signal);
+    if (current.watch) wrapped = withDeviceWatch(wrapped, current.watch);
+    const gpuLimit = device?.limits?.maxStorageBufferBindingSize ?? null;
+    wrapped = faults?.bufferLimitBytes
+      ? withBufferLimit(wrapped, outputScale, faults.bufferLimitBytes, 'forced test buffer limit')
+      : withBufferLimit(wrapped, outputScale, gpuLimit, 'GPU buffer limit');
+    return injectFaults(wrapped, faults, { device, crash: () => self.close(), counter });
   }
 
-  async function upscale(
-    model: LoadedModel,
-    image: RgbaImage,
+  async function restoreImage(
     request: RestoreRequest,
+    image: RgbaImage,
     sink: Sink,
     signal: AbortSignal,
-  ): Promise<RgbaImage> {
-    const tiling = { tileSize: request.tileSize, overlap: request.overlap };
-    sink.progress(0, planFor(image.width, image.height, tiling).tiles.length);
-    return upscaleImage(runnableSession(model, request, signal), model.tensors, image, {
-      ...tiling,
-      scale: request.scale,
-      inputRange: request.inputRange,
+    started: number,
+  ): Promise<RestoreResult> {
+    const runner = RUNNERS[request.model.kind];
+    const plan = await planBackend(request.backend);
+    if (plan.notice) sink.notice(plan.notice);
+    let planned: OrtWebBackend = plan.backend;
+    if (planned === 'webgpu' && webgpuLost) {
+      sink.notice(
+        'The GPU stopped working earlier, so WASM was used (reload to use WebGPU again).',
+      );
+      planned = 'wasm';
+    }
+    const choice = await runner.chooseBackend(request, planned);
+    if (choice.notice) sink.notice(choice.notice);
+    let backend = choice.backend;
+
+    let current: { model: LoadedModel; watch: DeviceWatch | null };
+    try {
+      current = await load(runner, request, backend, sink, signal);
+    } catch (error) {
+      if (backend !== 'webgpu' || signal.aborted) throw error;
+      sink.notice(
+        `WebGPU could not load this model (${errorLine(error)}), so WASM was used instead.`,
+      );
+      backend = 'wasm';
+      current = await load(runner, request, backend, sink, signal);
+    }
+    signal.throwIfAborted();
+
+    sink.stage('restoring', backend);
+    let runStart = performance.now();
+    const tiling = runner.tiling(request, image);
+    const faultCounter = { runs: 0 };
+    const recovered = await runWithRecovery({
+      backend,
+      tileSize: tiling.tileSize,
+      overlap: tiling.overlap,
       signal,
-      onTile: sink.tile,
+      attempt: async (attemptBackend, tileSize) => {
+        if (attemptBackend !== current.model.backend || loaded !== current) {
+          current = await load(runner, request, attemptBackend, sink, signal);
+          sink.stage('restoring', attemptBackend);
+          runStart = performance.now();
+        }
+        backend = attemptBackend;
+        const attemptModel = current;
+        return runner.run(attemptModel.model, request, image, {
+          signal,
+          tileSize,
+          wrap: (session, outputScale) =>
+            wrapSession(session, outputScale, attemptModel, request, signal, faultCounter),
+          tile: sink.tile,
+          progress: sink.progress,
+        });
+      },
+      notice: sink.notice,
+      restart: (to) => {
+        sink.restart(to);
+        runStart = performance.now();
+      },
+      deviceLost: () => {
+        // A session on a lost device may never settle: drop it without waiting for it.
+        webgpuLost = true;
+        if (loaded?.model.device) loaded = null;
+      },
     });
+    const finished = performance.now();
+    return {
+      width: recovered.output.width,
+      height: recovered.output.height,
+      backend: recovered.backend,
+      threads: current.model.threads,
+      cpuEngine: current.model.cpuEngine,
+      runMs: finished - runStart,
+      totalMs: finished - started,
+    };
   }
 
   async function restore(request: RestoreRequest, events: RestoreEvents): Promise<RestoreResult> {
@@ -239,87 +196,13 @@ export function createRestoreService(): RestoreApi {
     const started = performance.now();
     try {
       const image = bitmapToRgba(request.image);
-      // An installed model pack (`pack:<id>`, src/features/model-manager): the latent pipeline.
-      const packId = packIdOf(request.modelId);
-      if (packId !== null) {
-        const result = await restoreInstalledPack(packId, image, request.backend, sink, signal, {
-          colorFix: request.colorFix,
-        });
-        await sink.flush();
-        return { ...result, cpuEngine: null, totalMs: performance.now() - started };
-      }
-      const plan = await planBackend(request.backend);
-      if (plan.notice) sink.notice(plan.notice);
-      let backend: OrtWebBackend = plan.backend;
-      if (backend === 'webgpu' && webgpuLost) {
-        sink.notice(
-          'The GPU stopped working earlier, so WASM was used (reload to use WebGPU again).',
-        );
-        backend = 'wasm';
-      }
-
-      let model: LoadedModel;
-      try {
-        model = await load(backend, request, sink, signal);
-      } catch (error) {
-        if (backend !== 'webgpu' || signal.aborted) throw error;
-        sink.notice(
-          `WebGPU could not load this model (${firstLine(error)}), so WASM was used instead.`,
-        );
-        backend = 'wasm';
-        model = await load(backend, request, sink, signal);
-      }
-      signal.throwIfAborted();
-
-      sink.stage('restoring', backend);
-      let runStart = performance.now();
-      const overlap = request.overlap;
-      // The tile size in effect (a tile is never larger than the image).
-      const firstPlan = planFor(image.width, image.height, {
-        tileSize: request.tileSize ?? request.faults?.tileSize,
-        overlap,
-      });
-      const recovered = await runWithRecovery({
-        backend,
-        tileSize: Math.max(firstPlan.tileWidth, firstPlan.tileHeight),
-        overlap: overlap ?? 0,
-        signal,
-        attempt: async (attemptBackend, tileSize) => {
-          if (attemptBackend !== backend || !model) {
-            model = await load(attemptBackend, request, sink, signal);
-            sink.stage('restoring', attemptBackend);
-            runStart = performance.now();
-          }
-          backend = attemptBackend;
-          return upscale(model, image, { ...request, tileSize }, sink, signal);
-        },
-        notice: sink.notice,
-        restart: (to) => {
-          sink.restart(to);
-          runStart = performance.now();
-        },
-        deviceLost: () => {
-          // A session on a lost device may never settle: drop it without waiting for it.
-          webgpuLost = true;
-          if (loaded?.device) loaded = null;
-        },
-      });
-      backend = recovered.backend;
-      const finished = performance.now();
+      const result = await restoreImage(request, image, sink, signal, started);
       await sink.flush();
-      return {
-        width: recovered.output.width,
-        height: recovered.output.height,
-        backend,
-        threads: model.threads,
-        cpuEngine: model.cpuEngine,
-        runMs: finished - runStart,
-        totalMs: finished - started,
-      };
+      return result;
     } catch (error) {
       await sink.flush();
       if (signal.aborted) throw namedError('AbortError', 'The restore was cancelled.');
-      throw error instanceof Error && error.message ? error : new Error(firstLine(error));
+      throw error instanceof Error && error.message ? error : new Error(errorLine(error));
     } finally {
       if (running === controller) running = null;
       await sink.close().catch(() => undefined);

@@ -1,21 +1,20 @@
 /**
  * Runs the batch queue, one item at a time, through the app's own restore flow (so the current
- * item streams into the viewer like a single photo): decode, restore on the worker, encode the
- * result with its metadata, store it. A failed item (bad file, worker crash, …) is marked with the
- * reason and the queue goes on.
+ * item streams into the viewer like a single photo): decode, restore on the worker with the
+ * settings the item was queued with, await the outcome, encode the result with its metadata,
+ * store it. A failed item (bad file, worker crash, …) is marked with the reason and the queue
+ * goes on.
  */
+import { errorText } from '../../../workers/contract/error-text.ts';
 import { outputFileName } from '../../lib/encode-image.ts';
-import { useAppStore } from '../../state/store.ts';
+import type { AppModel } from '../../lib/model-index.ts';
+import { useAppStore, type OpenOutcome } from '../../state/store.ts';
 import { encodeResult } from '../inputs/encode-result.ts';
 import { batchHooks, useBatchStore } from './batch-store.ts';
-import type { BatchItem } from './batch-types.ts';
+import type { BatchItem, BatchSettings } from './batch-types.ts';
 import { canvasThumbnail } from './thumbnail.ts';
 
 let running = false;
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** Resolves once the model list is in (the queue cannot pick a model before). */
 function modelsReady(): Promise<void> {
@@ -35,16 +34,53 @@ function current(id: string): BatchItem | undefined {
   return useBatchStore.getState().items.find((i) => i.id === id);
 }
 
+/** The item's own settings, or (for items stored without them) the app's current ones. */
+function settingsFor(item: BatchItem): { settings: BatchSettings; model: AppModel } | string {
+  const app = useAppStore.getState();
+  const settings: BatchSettings | null =
+    item.settings ??
+    (() => {
+      const model = app.models.find((m) => m.id === app.modelId);
+      return model
+        ? {
+            modelId: model.id,
+            modelName: model.name,
+            scale: model.scale,
+            format: app.format,
+            quality: app.quality,
+          }
+        : null;
+    })();
+  if (!settings) return 'No model is selected.';
+  const model = app.models.find((m) => m.id === settings.modelId);
+  if (!model) {
+    return `The model it was queued with (${settings.modelName}) is no longer available; remove it and add the file again.`;
+  }
+  return { settings, model };
+}
+
 async function processItem(item: BatchItem): Promise<void> {
   const batch = useBatchStore.getState();
-  const app = useAppStore.getState();
-  await batch.update(item.id, { status: 'running', error: null, notes: [], done: 0, total: 0 });
+  const chosen = settingsFor(item);
+  if (typeof chosen === 'string') {
+    await batch.update(item.id, { status: 'failed', error: chosen });
+    return;
+  }
+  const { settings, model } = chosen;
+  await batch.update(item.id, {
+    status: 'running',
+    error: null,
+    notes: [],
+    done: 0,
+    total: 0,
+    settings,
+  });
 
-  // Mirror the run's progress into the item while it runs.
+  // Mirror the run's progress into the item while it runs (the run streams into the viewer).
   let runId: number | null = null;
   const stopWatching = useAppStore.subscribe((state) => {
     const run = state.run;
-    if (!run || state.source?.name !== item.name) return;
+    if (!run || run.modelId !== model.id) return;
     runId ??= run.id;
     if (run.id !== runId) return;
     const it = current(item.id);
@@ -53,37 +89,44 @@ async function processItem(item: BatchItem): Promise<void> {
       void useBatchStore.getState().update(item.id, { done: run.done, total: run.total });
     }
   });
+  let opened: OpenOutcome;
   try {
-    await app.openFile(item.source, item.name, { downscaleTo: item.downscaleTo ?? undefined });
+    opened = await useAppStore.getState().openFile(item.source, item.name, {
+      downscaleTo: item.downscaleTo ?? undefined,
+      model,
+    });
   } finally {
     stopWatching();
   }
 
-  const state = useAppStore.getState();
   if (current(item.id)?.status === 'cancelled') return;
-  if (state.sizeChoice?.file === item.source) {
-    await useBatchStore.getState().update(item.id, {
-      status: 'too-large',
-      error: state.sizeChoice.message,
-      downscaleTo: state.sizeChoice.downscaleTo,
-    });
-    useAppStore.getState().dismissSizeChoice();
+  if (opened.kind === 'refused') {
+    if (opened.sizeChoice) {
+      await useBatchStore.getState().update(item.id, {
+        status: 'too-large',
+        error: opened.sizeChoice.message,
+        downscaleTo: opened.sizeChoice.downscaleTo,
+      });
+      useAppStore.getState().dismissSizeChoice();
+    } else {
+      await useBatchStore.getState().update(item.id, { status: 'failed', error: opened.message });
+    }
     return;
   }
-  const run = state.run;
-  if (!run || runId === null || run.id !== runId) {
+  if (opened.kind === 'superseded' || !opened.outcome) {
     await useBatchStore.getState().update(item.id, {
       status: 'failed',
-      error: state.sourceError ?? `“${item.name}” could not be restored.`,
+      error: `“${item.name}” could not be restored.`,
     });
     return;
   }
-  const notes = [...(state.sourceNote ? [state.sourceNote] : []), ...run.notices];
-  if (run.phase === 'cancelled') {
+  const { phase, run } = opened.outcome;
+  const notes = [...(opened.note ? [opened.note] : []), ...run.notices];
+  if (phase === 'cancelled') {
     await useBatchStore.getState().update(item.id, { status: 'cancelled', notes });
     return;
   }
-  if (run.phase !== 'done') {
+  if (phase !== 'done') {
     await useBatchStore.getState().update(item.id, {
       status: 'failed',
       error: run.error ?? 'The restore did not finish.',
@@ -92,17 +135,18 @@ async function processItem(item: BatchItem): Promise<void> {
     return;
   }
   try {
+    const source = useAppStore.getState().source;
     const result = await encodeResult(
       run.canvas,
-      state.format,
-      state.quality,
-      state.source?.metadata,
+      settings.format,
+      settings.quality,
+      source?.metadata,
     );
     const thumbnail = await canvasThumbnail(run.canvas).catch(() => null);
     await useBatchStore.getState().update(item.id, {
       status: 'done',
       result,
-      resultName: outputFileName(item.name, run.scale, state.format),
+      resultName: outputFileName(item.name, run.scale, settings.format),
       resultSize: { width: run.width, height: run.height },
       modelName: run.modelName,
       thumbnail: thumbnail ?? current(item.id)?.thumbnail ?? null,

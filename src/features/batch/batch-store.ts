@@ -7,9 +7,19 @@ import { create } from 'zustand';
 import { saveBlob } from '../../lib/encode-image.ts';
 import type { Size } from '../inputs/size-check.ts';
 import { deleteItems, loadItems, saveItem } from './batch-db.ts';
-import { isUnfinished, type BatchItem } from './batch-types.ts';
+import { useAppStore } from '../../state/store.ts';
+import { isUnfinished, type BatchItem, type BatchSettings } from './batch-types.ts';
 import { fileThumbnail } from './thumbnail.ts';
 import { zipResults } from './zip-results.ts';
+
+/** The app's current model and output settings, which a newly queued item keeps. */
+function queuedSettings(): BatchSettings | null {
+  const { models, modelId, format, quality } = useAppStore.getState();
+  const model = models.find((m) => m.id === modelId);
+  return model
+    ? { modelId: model.id, modelName: model.name, scale: model.scale, format, quality }
+    : null;
+}
 
 export interface BatchState {
   items: BatchItem[];
@@ -112,6 +122,7 @@ export const useBatchStore = create<BatchState>()((set, get) => {
         resultName: null,
         resultSize: null,
         modelName: null,
+        settings: queuedSettings(),
         addedAt: Date.now(),
       }));
       set((state) => ({ items: [...state.items, ...added] }));

@@ -1,4 +1,5 @@
 /** A file in the batch queue, as shown and as stored in IndexedDB. */
+import type { OutputFormat } from '../../lib/encode-image.ts';
 import type { Size } from '../inputs/size-check.ts';
 
 export type BatchStatus =
@@ -11,6 +12,16 @@ export type BatchStatus =
   | 'too-large'
   /** Was queued or running when the page was closed or reloaded: can be resumed. */
   | 'interrupted';
+
+/** What an item is restored with, fixed when it is queued (a reload or a new pick keeps it). */
+export interface BatchSettings {
+  /** The app model's id (AppModel.id). */
+  modelId: string;
+  modelName: string;
+  scale: number;
+  format: OutputFormat;
+  quality: number;
+}
 
 export interface BatchItem {
   id: string;
@@ -35,6 +46,8 @@ export interface BatchItem {
   resultName: string | null;
   resultSize: Size | null;
   modelName: string | null;
+  /** The settings it was queued with (null for items stored before settings were kept). */
+  settings: BatchSettings | null;
   addedAt: number;
 }
 

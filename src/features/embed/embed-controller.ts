@@ -7,14 +7,28 @@
  * - Requests queue (at most MAX_QUEUE) and run one at a time on the app's restore worker; tiles
  *   stream into the visible canvas and, when the page asks, to the page as rectangles or pixels.
  */
+import { errorText } from '../../../workers/contract/error-text.ts';
 import type { BackendName, TileMessage } from '../../../workers/contract/restore-protocol.ts';
 import { BITMAP_OPTIONS, decodeImage, ImageTooLargeError } from '../../lib/decode-image.ts';
 import { encodeCanvas } from '../../lib/encode-image.ts';
-import { fetchModelIndex, modelUrl, type BuiltinModelManifest } from '../../lib/model-index.ts';
+import {
+  builtinModelEntry,
+  fetchModelIndex,
+  packModelEntry,
+  type AppModel,
+} from '../../lib/model-index.ts';
 import { restoreClient } from '../../lib/restore-client.ts';
+import { runRestore } from '../../lib/run-restore.ts';
+import { makeCanvas, clearCanvas, paintTile } from '../../lib/tile-canvas.ts';
+import { packStore } from '../model-manager/pack-store-client.ts';
 import { registerBusyCheck } from '../../pwa/busy.ts';
 import { outputSizeProblem } from '../../state/limits.ts';
-import { isAllowedOrigin, loadEmbedConfig, type EmbedConfig } from './embed-config.ts';
+import {
+  isAllowedOrigin,
+  isAllowedPack,
+  loadEmbedConfig,
+  type EmbedConfig,
+} from './embed-config.ts';
 import {
   EMBED_PROTOCOL_VERSION,
   type EmbedErrorCode,
@@ -34,9 +48,10 @@ interface Job {
   origin: string;
   reply: (message: EmbedResponse, transfer?: Transferable[]) => void;
   request: RestoreRequestMessage;
-  model: BuiltinModelManifest;
+  model: AppModel;
   received: number;
-  cancelled: boolean;
+  /** Aborts the job's restore (queued or running). */
+  abort: AbortController;
 }
 
 class EmbedError extends Error {
@@ -46,10 +61,6 @@ class EmbedError extends Error {
   ) {
     super(message);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function replyTo(event: MessageEvent): (message: EmbedResponse, transfer?: Transferable[]) => void {
@@ -76,8 +87,8 @@ function parentOrigin(): string | null {
 }
 
 export class EmbedController {
-  private config: EmbedConfig = { allowedOrigins: new Set() };
-  private models: BuiltinModelManifest[] = [];
+  private config: EmbedConfig = { allowedOrigins: new Set(), allowedPacks: new Set() };
+  private models: AppModel[] = [];
   private defaultModel = '';
   private readonly queue: Job[] = [];
   private running: Job | null = null;
@@ -99,7 +110,7 @@ export class EmbedController {
           .catch(() => null),
       ]);
       this.config = config;
-      this.models = index.models;
+      this.models = [...index.models.map(builtinModelEntry), ...(await this.offeredPacks(config))];
       this.defaultModel = index.default;
       useEmbedStore.setState({
         listening: true,
@@ -113,6 +124,15 @@ export class EmbedController {
     } catch (error) {
       useEmbedStore.setState({ startError: `The app could not start: ${errorText(error)}` });
     }
+  }
+
+  /** Installed packs this deployment offers to embedding pages (embed-config.ts). */
+  private async offeredPacks(config: EmbedConfig): Promise<AppModel[]> {
+    if (config.allowedPacks.size === 0) return [];
+    const packs = await packStore()
+      .list()
+      .catch(() => []);
+    return packs.filter((p) => isAllowedPack(p.id, config)).map(packModelEntry);
   }
 
   private allowed(origin: string): boolean {
@@ -175,7 +195,7 @@ export class EmbedController {
       request,
       model,
       received: performance.now(),
-      cancelled: false,
+      abort: new AbortController(),
     });
     useEmbedStore.setState({ queued: this.queue.length });
     reply({ type: 'progress', id: request.id, stage: 'queued', done: 0, total: 0 });
@@ -192,10 +212,7 @@ export class EmbedController {
       return;
     }
     if (this.running && this.running.id === id && this.running.origin === origin) {
-      this.running.cancelled = true;
-      void restoreClient()
-        .cancel()
-        .catch(() => undefined);
+      this.running.abort.abort();
     }
   }
 
@@ -207,13 +224,14 @@ export class EmbedController {
       try {
         await this.run(job);
       } catch (error) {
-        const code: EmbedErrorCode = job.cancelled
+        const cancelled = job.abort.signal.aborted;
+        const code: EmbedErrorCode = cancelled
           ? 'cancelled'
           : error instanceof EmbedError
             ? error.code
             : 'restore-failed';
-        const message = job.cancelled ? 'The restore was cancelled.' : errorText(error);
-        updateJob(job.id, { stage: job.cancelled ? 'cancelled' : 'failed', error: message });
+        const message = cancelled ? 'The restore was cancelled.' : errorText(error);
+        updateJob(job.id, { stage: cancelled ? 'cancelled' : 'failed', error: message });
         job.reply({ type: 'error', id: job.id, code, message });
       } finally {
         this.running = null;
@@ -268,12 +286,9 @@ export class EmbedController {
       bitmap.close();
       throw new EmbedError('too-large', problem);
     }
-    const canvas = document.createElement('canvas');
-    canvas.width = width;
-    canvas.height = height;
-    const context = canvas.getContext('2d');
+    const canvas = makeCanvas(width, height);
     updateJob(id, { canvas, width, height });
-    if (job.cancelled) {
+    if (job.abort.signal.aborted) {
       bitmap.close();
       throw new EmbedError('cancelled', 'The restore was cancelled.');
     }
@@ -287,12 +302,7 @@ export class EmbedController {
     ) => reply({ type: 'progress', id, stage, done, total, width, height, ...extra }, transfer);
     const paint = (tile: TileMessage) => {
       const { rect } = tile;
-      const pixels = new ImageData(
-        tile.data as Uint8ClampedArray<ArrayBuffer>,
-        rect.width,
-        rect.height,
-      );
-      context?.putImageData(pixels, rect.x, rect.y);
+      const pixels = paintTile(canvas, tile);
       done = tile.done;
       total = tile.total;
       updateJob(id, { done, total });
@@ -303,37 +313,27 @@ export class EmbedController {
       else progress();
     };
 
-    const result = await restoreClient().restore(
-      {
-        image: bitmap,
-        modelId: model.id,
-        modelUrl: modelUrl(model),
-        scale: model.scale,
-        inputRange: model.inputRange,
-        overlap: model.tileMargin,
-        backend: options.backend ?? 'auto',
+    const result = await runRestore(model.descriptor, bitmap, {
+      backend: options.backend ?? 'auto',
+      signal: job.abort.signal,
+      onStage: (next, name) => {
+        stage = next;
+        updateJob(id, { stage: next, backend: name ?? null });
+        progress();
       },
-      {
-        stage: (next, name) => {
-          stage = next;
-          updateJob(id, { stage: next, backend: name ?? null });
-          progress();
-        },
-        notice: () => undefined,
-        restart: (name) => {
-          context?.clearRect(0, 0, width, height);
-          done = 0;
-          updateJob(id, { done: 0, backend: name });
-        },
-        progress: (d, t) => {
-          done = d;
-          total = t;
-          updateJob(id, { done, total });
-          progress();
-        },
-        tile: paint,
+      onRestart: (name) => {
+        clearCanvas(canvas);
+        done = 0;
+        updateJob(id, { done: 0, backend: name });
       },
-    );
+      onProgress: (d, t) => {
+        done = d;
+        total = t;
+        updateJob(id, { done, total });
+        progress();
+      },
+      onTile: paint,
+    });
     const backend: BackendName = result.backend;
     const blob = await encodeCanvas(canvas, options.format ?? 'png', options.quality ?? 0.9);
     updateJob(id, { stage: 'done', backend });

@@ -8,7 +8,7 @@ export const EMBED_PROTOCOL_VERSION = 1;
 export type EmbedId = string | number;
 
 export interface EmbedRestoreOptions {
-  /** A built-in model id (listed in the `ready` message), e.g. 'esrgan-slim-x2'. Default: the app's default. */
+  /** A model id listed in the `ready` message: a built-in id such as 'esrgan-slim-x2', or `pack/<id>` for an installed pack the deployment offers (docs/embed.md). Default: the app's default. */
   model?: string;
   backend?: 'auto' | 'webgpu' | 'wasm';
   /** Format of the result Blob (default 'png'). */

@@ -2,7 +2,6 @@
  * The colour fix a model pack applies after decoding (AdaIN, wavelet or none), shown only while a
  * pack is the selected model: built-in models have no such step. Used by the next restore.
  */
-import { packIdOf } from '../../../workers/contract/pack-model-id.ts';
 import type { ColorFix } from '../../../workers/contract/restore-protocol.ts';
 import { useAppStore } from '../../state/store.ts';
 
@@ -21,7 +20,9 @@ const OPTIONS: { id: ColorFix; label: string; title: string }[] = [
 ];
 
 export function ColorFixPicker() {
-  const isPack = useAppStore((s) => s.modelId !== null && packIdOf(s.modelId) !== null);
+  const isPack = useAppStore(
+    (s) => s.models.find((m) => m.id === s.modelId)?.descriptor.kind === 'pack',
+  );
   const colorFix = useAppStore((s) => s.colorFix);
   const setColorFix = useAppStore((s) => s.setColorFix);
   if (!isPack) return null;

@@ -12,6 +12,8 @@ export interface FaultTargets {
   device: { destroy(): void } | null;
   /** Ends the worker abruptly (self.close()). */
   crash(): void;
+  /** Model runs so far, shared by every session of one restore (a pack has several). */
+  counter?: { runs: number };
 }
 
 /** The session with the requested faults injected into its runs. */
@@ -23,21 +25,21 @@ export function injectFaults(
   if (!faults || (!faults.loseDeviceAfterRuns && !faults.crashAfterRuns && !faults.throwingModel)) {
     return session;
   }
-  let runs = 0;
+  const counter = targets.counter ?? { runs: 0 };
   return {
     ...session,
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds) {
       if (faults.throwingModel) throw new Error('the model failed on this input (test fault)');
-      if (faults.crashAfterRuns !== undefined && runs >= faults.crashAfterRuns) {
+      if (faults.crashAfterRuns !== undefined && counter.runs >= faults.crashAfterRuns) {
         targets.crash();
         return new Promise(() => undefined);
       }
-      if (faults.loseDeviceAfterRuns !== undefined && runs === faults.loseDeviceAfterRuns) {
+      if (faults.loseDeviceAfterRuns !== undefined && counter.runs === faults.loseDeviceAfterRuns) {
         targets.device?.destroy();
       }
-      runs++;
+      counter.runs++;
       return session.run(feeds);
     },
   };

@@ -6,6 +6,7 @@
  */
 import type { RgbaImage } from '../../../engine/image.ts';
 import { WebGpuRunError, type OrtWebBackend } from '../../runtime/ort-web.ts';
+import { errorLine } from '../../contract/error-text.ts';
 import { DeviceLostError } from './device-loss.ts';
 import { isOutOfMemory, smallerTileSize } from './memory.ts';
 
@@ -29,11 +30,6 @@ export interface RecoveredResult {
   tileSize: number;
 }
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0].trim().slice(0, 240) || 'an internal error in the runtime';
-}
-
 export async function runWithRecovery(options: RecoveryOptions): Promise<RecoveredResult> {
   let { backend, tileSize } = options;
   for (;;) {
@@ -46,7 +42,7 @@ export async function runWithRecovery(options: RecoveryOptions): Promise<Recover
         options.deviceLost();
         backend = 'wasm';
         options.notice(
-          `The GPU stopped working during the restore (${firstLine(error)}), so it was finished on WASM.`,
+          `The GPU stopped working during the restore (${errorLine(error)}), so it was finished on WASM.`,
         );
         options.restart(backend);
         continue;
@@ -55,12 +51,12 @@ export async function runWithRecovery(options: RecoveryOptions): Promise<Recover
         const next = smallerTileSize(tileSize, options.overlap);
         if (next === null) {
           throw new Error(
-            `Out of memory even with the smallest tiles (${tileSize} px): ${firstLine(error)}.`,
+            `Out of memory even with the smallest tiles (${tileSize} px): ${errorLine(error)}.`,
             { cause: error },
           );
         }
         options.notice(
-          `Ran out of memory with ${tileSize}-px tiles (${firstLine(error)}); retried with ${next}-px tiles.`,
+          `Ran out of memory with ${tileSize}-px tiles (${errorLine(error)}); retried with ${next}-px tiles.`,
         );
         tileSize = next;
         options.restart(backend);
@@ -69,7 +65,7 @@ export async function runWithRecovery(options: RecoveryOptions): Promise<Recover
       if (error instanceof WebGpuRunError && backend === 'webgpu') {
         backend = 'wasm';
         options.notice(
-          `WebGPU reported errors while restoring (${firstLine(error)}), so WASM was used instead.`,
+          `WebGPU reported errors while restoring (${errorLine(error)}), so WASM was used instead.`,
         );
         options.restart(backend);
         continue;

@@ -48,6 +48,11 @@ function Item({ item }: { item: BatchItem }) {
         <p className="batch-name" title={item.name}>
           {item.name}
         </p>
+        {item.settings && (
+          <p className="batch-settings hint" data-testid="item-settings">
+            {item.settings.modelName} · {item.settings.format.toUpperCase()}
+          </p>
+        )}
         <p className="batch-status" data-testid="item-status">
           {STATUS_TEXT[item.status]}
           {item.status === 'running' && item.total > 0 && ` ${item.done} / ${item.total} tiles`}

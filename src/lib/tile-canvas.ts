@@ -1,0 +1,25 @@
+/** The canvas a restore paints its streamed tiles into. */
+import type { TileMessage } from '../../workers/contract/restore-protocol.ts';
+
+export function makeCanvas(width: number, height: number): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
+}
+
+/** Paints one tile (its RGBA covers `tile.rect`) and returns the ImageData it painted. */
+export function paintTile(canvas: HTMLCanvasElement, tile: TileMessage): ImageData {
+  const { rect } = tile;
+  const pixels = new ImageData(
+    tile.data as Uint8ClampedArray<ArrayBuffer>,
+    rect.width,
+    rect.height,
+  );
+  canvas.getContext('2d')?.putImageData(pixels, rect.x, rect.y);
+  return pixels;
+}
+
+export function clearCanvas(canvas: HTMLCanvasElement): void {
+  canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+}
