@@ -64,15 +64,14 @@ export const layerRules = [
   {
     files: ['workers/contract/**/*.ts'],
     rules: restricted([
-      forbid('(^|/)workers/(?!contract/)', 'The contract depends on no worker code.'),
-      forbid('(^|/)(src|tools)/', 'The contract depends on no page or tool code.'),
+      forbid('^\\.\\./(?!\\.\\./engine/)', 'The contract imports only itself and engine types.'),
       runtimes,
     ]),
   },
   {
     files: ['workers/restore/**/*.ts'],
     rules: restricted([
-      forbid('(^|/)workers/pack-store/', 'The restore worker reads packs through workers/opfs/.'),
+      forbid('(^|/)pack-store/', 'The restore worker reads packs through workers/opfs/.'),
       forbid('(^|/)(src|tools)/', 'Workers depend on no page or tool code.'),
       nodeBuiltins,
     ]),
@@ -80,7 +79,7 @@ export const layerRules = [
   {
     files: ['workers/pack-store/**/*.ts'],
     rules: restricted([
-      forbid('(^|/)workers/restore/', 'The pack-store worker does not run models.'),
+      forbid('(^|/)restore/', 'The pack-store worker does not run models.'),
       forbid('(^|/)(src|tools)/', 'Workers depend on no page or tool code.'),
       runtimes,
       nodeBuiltins,
@@ -89,7 +88,7 @@ export const layerRules = [
   {
     files: ['workers/opfs/**/*.ts', 'workers/runtime/**/*.ts'],
     rules: restricted([
-      forbid('(^|/)workers/(restore|pack-store)/', 'Shared worker code depends on neither worker.'),
+      forbid('(^|/)(restore|pack-store)/', 'Shared worker code depends on neither worker.'),
       forbid('(^|/)(src|tools)/', 'Workers depend on no page or tool code.'),
       nodeBuiltins,
     ]),

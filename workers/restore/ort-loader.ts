@@ -8,6 +8,7 @@
  *   an exception on some models (see /work/shared/notes/runtime-facts.md).
  */
 import type { OrtWebBackend, OrtWebModule } from '../runtime/ort-web.ts';
+import type { LosableDevice } from './faults/device-loss.ts';
 
 const modules = new Map<OrtWebBackend, Promise<OrtWebModule>>();
 
@@ -44,4 +45,18 @@ export function loadOrt(backend: OrtWebBackend): Promise<OrtWebModule> {
 export async function threadsInUse(backend: OrtWebBackend): Promise<number> {
   const ort = await loadOrt(backend);
   return ort.env.wasm.numThreads ?? 1;
+}
+
+/** WASM threads a restore on `backend` uses (1 on WebGPU, which needs none). */
+export async function threadsFor(backend: OrtWebBackend): Promise<number> {
+  return backend === 'wasm' ? threadsInUse('wasm') : 1;
+}
+
+/** The WebGPU device onnxruntime-web runs on (null on WASM), for the device-loss watch. */
+export async function ortDevice(
+  ort: OrtWebModule,
+  backend: OrtWebBackend,
+): Promise<LosableDevice | null> {
+  if (backend !== 'webgpu') return null;
+  return ((await ort.env.webgpu.device) as unknown as LosableDevice | undefined) ?? null;
 }

@@ -11,7 +11,7 @@ import type { RestoreRequest } from '../../contract/restore-protocol.ts';
 import { errorLine } from '../../contract/error-text.ts';
 import { createOrtWebRuntime, type OrtWebBackend } from '../../runtime/ort-web.ts';
 import { createKernelEngine } from '../kernel-loader.ts';
-import { loadOrt, threadsInUse } from '../ort-loader.ts';
+import { loadOrt, ortDevice, threadsFor } from '../ort-loader.ts';
 import type { LoadContext, LoadedModel, ModelRunner, RunContext } from './runner.ts';
 
 interface LoadedBuiltin extends LoadedModel {
@@ -103,17 +103,14 @@ export const builtinRunner: ModelRunner<LoadedBuiltin> = {
     context.signal.throwIfAborted();
     const runtime = createOrtWebRuntime(ort, backend);
     const session = await runtime.createSession(bytes);
-    const device =
-      backend === 'webgpu'
-        ? (((await ort.env.webgpu.device) as unknown as LoadedModel['device'] | undefined) ?? null)
-        : null;
+    const device = await ortDevice(ort, backend);
     return {
       key,
       backend,
       session,
       tensors: runtime,
       cpuEngine: backend === 'wasm' ? 'onnxruntime' : null,
-      threads: backend === 'wasm' ? await threadsInUse('wasm') : 1,
+      threads: await threadsFor(backend),
       device,
       release: async () => session.release?.(),
     };

@@ -17,7 +17,7 @@ import type { PackModel } from '../../contract/model.ts';
 import type { RestoreRequest } from '../../contract/restore-protocol.ts';
 import { createOrtWebRuntime, type OrtWebBackend } from '../../runtime/ort-web.ts';
 import { probeGpu } from '../gpu-probe.ts';
-import { loadOrt, threadsInUse } from '../ort-loader.ts';
+import { loadOrt, ortDevice, threadsFor } from '../ort-loader.ts';
 import { installedPackSource } from '../packs/installed-pack-source.ts';
 import { MIN_TENSOR_BYTES, packDeviceLimits, type GpuBufferLimits } from '../packs/pack-limits.ts';
 import type { LoadedModel, ModelRunner } from './runner.ts';
@@ -88,17 +88,14 @@ export const packRunner: ModelRunner<LoadedPackModel> = {
       await pack.release();
       context.signal.throwIfAborted();
     }
-    const device =
-      backend === 'webgpu'
-        ? (((await ort.env.webgpu.device) as unknown as LoadedModel['device'] | undefined) ?? null)
-        : null;
+    const device = await ortDevice(ort, backend);
     return {
       key,
       backend,
       pack,
       runtime,
       cpuEngine: null,
-      threads: backend === 'wasm' ? await threadsInUse('wasm') : 1,
+      threads: await threadsFor(backend),
       device,
       release: () => pack.release(),
     };
