@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,9 +54,21 @@ function requireModels(): Plugin {
   };
 }
 
+/** The built-in models the first visit precaches: the default one (the CPU default path). */
+function precachedModels(): string[] {
+  try {
+    const index = JSON.parse(readFileSync(path.join(root, 'public/models/index.json'), 'utf8')) as {
+      default?: string;
+    };
+    return index.default ? [index.default] : [];
+  } catch {
+    return [];
+  }
+}
+
 export default defineConfig({
-  // VitePWA: web app manifest + a Workbox service worker precaching the app, ORT and the models.
-  plugins: [react(), ortRuntimeFiles(), requireModels(), VitePWA(pwaOptions())],
+  // VitePWA: web app manifest + a Workbox service worker (src/pwa/pwa-options.ts).
+  plugins: [react(), ortRuntimeFiles(), requireModels(), VitePWA(pwaOptions(precachedModels()))],
   resolve: {
     // Pick ORT's builds that load their .mjs/.wasm from ort.env.wasm.wasmPaths, instead of the
     // "bundle" builds that make Vite emit a second copy of each .wasm under assets/.

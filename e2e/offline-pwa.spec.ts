@@ -1,6 +1,7 @@
 /**
- * The installable, offline app: after the first visit the service worker has precached the app,
- * onnxruntime-web and the models; with the network gone (browser offline and the server stopped)
+ * The installable, offline app: the first visit precaches the app, onnxruntime-web's WASM build
+ * and the default model; any other model is cached when first used, or all at once on request.
+ * With the network gone (browser offline and the server stopped)
  * a reload still gives a cross-origin-isolated app that restores a photo correctly. A new
  * deployment is offered as a reload, which waits for a running restore to finish.
  */
@@ -61,13 +62,33 @@ test('after the first visit the app reloads and restores correctly with no netwo
   const input = await smallPhotoPath();
   const reference = cliUpscale(input, 'esrgan-slim-x2');
   await firstVisit(page);
-  const cached = await page.evaluate(async () => {
-    const names = await caches.keys();
-    let entries = 0;
-    for (const name of names) entries += (await (await caches.open(name)).keys()).length;
-    return { names, entries };
+  // The first visit precaches the shell and the default path only: one model, the WASM runtime.
+  const precached = await page.evaluate(async () => {
+    const urls: string[] = [];
+    for (const name of await caches.keys()) {
+      if (!name.includes('precache')) continue;
+      for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+    }
+    const index = (await (await fetch('/models/index.json')).json()) as { default: string };
+    return { urls, defaultModel: index.default };
   });
-  expect(cached.entries).toBeGreaterThan(30);
+  const models = precached.urls.filter((u) => u.includes('.onnx')).map((u) => new URL(u).pathname);
+  expect(models).toEqual([`/models/${precached.defaultModel}/model.onnx`]);
+  expect(precached.urls.some((u) => u.includes('asyncify'))).toBe(false);
+  expect(
+    precached.urls.some((u) => new URL(u).pathname === '/ort/ort-wasm-simd-threaded.wasm'),
+  ).toBe(true);
+
+  // A model used once while online is cached then, and works offline afterwards.
+  await chooseModel(page, 'esrgan-slim', 2);
+  await chooseBackend(page, 'wasm');
+  await openFile(page, input);
+  await waitForResult(page);
+  await expect
+    .poll(() =>
+      page.evaluate(async () => !!(await caches.match('/models/esrgan-slim-x2/model.onnx'))),
+    )
+    .toBe(true);
 
   await context.setOffline(true);
   await app.stop();
@@ -108,6 +129,26 @@ test('after the first visit the app reloads and restores correctly with no netwo
   expect(maxChannelDiff(viaOrt, await readRgba(await reference))).toBeLessThanOrEqual(2);
   expect(fromWorker.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.wasm'))).toBe(true);
   expect(fromNetwork.filter((u) => u.startsWith(app.origin))).toEqual([]);
+});
+
+test('"Make all models available offline" saves every model, with progress', async ({ page }) => {
+  await firstVisit(page);
+  await page.getByTestId('offline-all').click();
+  const progress = page.getByTestId('offline-all-progress');
+  await expect(progress).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+  const index = await page.evaluate(
+    async () => (await (await fetch('/models/index.json')).json()) as { models: unknown[] },
+  );
+  // Every model plus the two WebGPU runtime files.
+  await expect(progress).toContainText(
+    `${index.models.length + 2} of ${index.models.length + 2} files`,
+  );
+  const cachedModels = await page.evaluate(async () => {
+    const cache = await caches.open('gendr-models');
+    return (await cache.keys()).filter((r) => r.url.endsWith('.onnx')).length;
+  });
+  // All but the precached default model are in the runtime cache.
+  expect(cachedModels).toBe(index.models.length - 1);
 });
 
 test('a new version is offered as a reload that waits for the running restore', async ({

@@ -3,6 +3,7 @@ import { BackendPicker } from './components/BackendPicker.tsx';
 import { EmptyState } from './components/EmptyState.tsx';
 import { ModelPicker } from './components/ModelPicker.tsx';
 import { ColorFixPicker } from './features/model-manager/ColorFixPicker.tsx';
+import { OfflineModels } from './pwa/OfflineModels.tsx';
 import { BatchPanel } from './features/batch/components/BatchPanel.tsx';
 import { InputsPanel } from './features/inputs/components/InputsPanel.tsx';
 import { ModelManager } from './features/model-manager/ModelManager.tsx';
@@ -40,6 +41,7 @@ export function App() {
           <InputsPanel />
           <ModelPicker />
           <ColorFixPicker />
+          <OfflineModels />
           <BackendPicker />
           <RestoreButton />
           <ModelManager />

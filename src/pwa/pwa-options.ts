@@ -1,8 +1,10 @@
 /**
  * Build-side configuration of the PWA (vite-plugin-pwa, Workbox generateSW), used by
- * vite.config.ts. The service worker precaches the app shell, onnxruntime-web's runtime files
- * (.mjs glue and both .wasm builds) and every built-in model, so the app works offline after the
- * first visit. Installed model packs live in their own store (OPFS), not here.
+ * vite.config.ts. The service worker precaches what the default path needs: the app shell, the
+ * CPU kernels, onnxruntime-web's WASM build and the default model. Every other model and the
+ * WebGPU runtime are cached when first used (cache MODEL_CACHE), and "Make all models available
+ * offline" (src/pwa/offline-models.ts) fetches the rest into the same cache on request. Installed
+ * model packs live in their own store (OPFS), not here.
  *
  * Cross-origin isolation offline: Workbox stores each response as the server sent it, headers
  * included, so pages, workers and .wasm served from the cache keep COOP/COEP/CORP and the page
@@ -15,7 +17,16 @@ export const MAX_PRECACHE_FILE_BYTES = 64 * 1024 * 1024;
 
 export const THEME_COLOR = '#4f46e5';
 
-export function pwaOptions(): Partial<VitePWAOptions> {
+/** The runtime cache of models and runtime files fetched after the first visit. */
+export const MODEL_CACHE = 'gendr-models';
+
+/** Files cached on first use: every model file and onnxruntime-web's files. */
+export function cachedOnFirstUse(pathname: string): boolean {
+  return /\/models\/[^/]+\/[^/]+\.onnx(_data)?$/.test(pathname) || /\/ort\/[^/]+$/.test(pathname);
+}
+
+/** @param precachedModels the built-in models the first visit precaches (the default path). */
+export function pwaOptions(precachedModels: readonly string[]): Partial<VitePWAOptions> {
   return {
     strategies: 'generateSW',
     // A new version waits until the user accepts it (src/pwa/register-sw.ts), never mid-restore.
@@ -44,7 +55,16 @@ export function pwaOptions(): Partial<VitePWAOptions> {
       ],
     },
     workbox: {
-      globPatterns: ['**/*.{html,js,mjs,css,svg,png,ico,webmanifest,wasm,onnx,json}'],
+      globPatterns: [
+        '*.{html,js,svg,png,ico,webmanifest,json}',
+        'assets/**/*.{js,mjs,css,svg,png,wasm}',
+        'icons/**/*',
+        'models/*.json',
+        'models/*/manifest.json',
+        ...precachedModels.map((id) => `models/${id}/*.onnx`),
+        // The WASM runtime (onnxruntime-web, for what the kernels cannot run); not WebGPU's.
+        'ort/ort-wasm-simd-threaded.{mjs,wasm}',
+      ],
       // The embed configuration is read fresh from the network (cached only as a fallback).
       globIgnores: ['embed-config.json', '**/README.md'],
       maximumFileSizeToCacheInBytes: MAX_PRECACHE_FILE_BYTES,
@@ -58,6 +78,16 @@ export function pwaOptions(): Partial<VitePWAOptions> {
       clientsClaim: true,
       skipWaiting: false,
       runtimeCaching: [
+        {
+          // Responses are stored with their headers, so COEP/CORP hold offline too. Workbox
+          // copies this function's source into sw.js: it must not refer to anything outside it
+          // (it is cachedOnFirstUse, inlined; test/pwa-options.test.ts checks they agree).
+          urlPattern: ({ url }) =>
+            /\/models\/[^/]+\/[^/]+\.onnx(_data)?$/.test(url.pathname) ||
+            /\/ort\/[^/]+$/.test(url.pathname),
+          handler: 'CacheFirst',
+          options: { cacheName: MODEL_CACHE, cacheableResponse: { statuses: [200] } },
+        },
         {
           urlPattern: ({ url }) => url.pathname.endsWith('/embed-config.json'),
           handler: 'NetworkFirst',

@@ -26,6 +26,7 @@ import {
 import { outputFileName, saveBlob, type OutputFormat } from '../lib/encode-image.ts';
 import { builtinModelEntry, fetchModelIndex, type AppModel } from '../lib/model-index.ts';
 import { restoreClient } from '../lib/restore-client.ts';
+import { keepModelOffline } from '../pwa/offline-models.ts';
 import { isAbortError, runRestore } from '../lib/run-restore.ts';
 import { clearCanvas, makeCanvas, paintTile } from '../lib/tile-canvas.ts';
 import { outputSizeProblem } from './limits.ts';
@@ -242,6 +243,10 @@ export const useAppStore = create<AppState>()((set, get) => {
         onProgress: (done, total) => updateRun(id, { done, total }),
         onTile: (tile) => tilePainted(id, tile),
       });
+      if (model.descriptor.kind === 'builtin') {
+        const { manifest } = model.descriptor;
+        void keepModelOffline(manifest.id, manifest.file);
+      }
       updateRun(id, {
         phase: 'done',
         backend: result.backend,
