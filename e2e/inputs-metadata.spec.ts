@@ -1,6 +1,7 @@
 /**
- * Metadata: the photo's EXIF (minus orientation) and ICC profile are kept in the PNG, JPEG and WebP
- * results, read back here with sharp and exifr; unticking "Keep" strips them.
+ * Metadata: the photo's EXIF (minus orientation) is kept in the PNG, JPEG and WebP results, read
+ * back here with sharp and exifr; unticking "Keep" strips it. Its ICC profile is not carried over:
+ * the pixels were converted to sRGB on decoding (docs/inputs-batch-faults.md).
  */
 import { expect, test, type Page } from '@playwright/test';
 import exifr from 'exifr';
@@ -36,7 +37,7 @@ async function savedAs(page: Page, format: 'png' | 'jpeg' | 'webp', name: string
   return { file, suggested, meta, tags };
 }
 
-test('EXIF (minus orientation) and the ICC profile are kept in PNG, JPEG and WebP; strip removes them', async ({
+test('EXIF (minus orientation) is kept in PNG, JPEG and WebP, the ICC profile is not; strip removes EXIF', async ({
   page,
 }) => {
   const input = await jpegWithMetadata();
@@ -51,7 +52,7 @@ test('EXIF (minus orientation) and the ICC profile are kept in PNG, JPEG and Web
   await waitForResult(page);
   await expect(page.getByTestId('result-size')).toHaveText('48x64');
   await expect(page.getByTestId('metadata-summary')).toHaveText(
-    /Metadata: EXIF \(GenDR Test Camera, 2024-05-01 10:22\), colour profile \(.+\)\./,
+    /Metadata: EXIF \(GenDR Test Camera, 2024-05-01 10:22\), colour profile \(.+, converted to sRGB for the result\)\./,
   );
   await expect(page.getByTestId('keep-metadata')).toBeChecked();
 
@@ -67,7 +68,8 @@ test('EXIF (minus orientation) and the ICC profile are kept in PNG, JPEG and Web
       expect(tags?.Model).toBe('Test Camera');
       expect(tags?.DateTimeOriginal?.toISOString()).toBe('2024-05-01T10:22:33.000Z');
       expect([tags?.ExifImageWidth, tags?.ExifImageHeight]).toEqual([48, 64]);
-      expect(Buffer.compare(meta.icc!, source.icc!)).toBe(0);
+      // sRGB pixels: untagged, or the browser encoder's own sRGB profile, never the photo's P3.
+      if (meta.icc) expect(Buffer.compare(meta.icc, source.icc!)).not.toBe(0);
     });
   }
 

@@ -9,7 +9,8 @@ export type Backend = 'auto' | 'webgpu' | 'wasm';
 /** Opens the app and waits until the model list is in. */
 export async function openApp(page: Page): Promise<void> {
   await page.goto('/');
-  await expect(page.getByTestId('model-option-esrgan-medium')).toBeChecked();
+  // The default photo model (Real-ESRGAN general on a machine without a hardware GPU).
+  await expect(page.getByTestId('model-option-realesr-general-x4v3')).toBeChecked();
 }
 
 export async function chooseModel(page: Page, family: string, scale: number): Promise<void> {

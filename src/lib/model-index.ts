@@ -21,16 +21,24 @@ export interface AppModel {
   scale: number;
   bytes: number;
   licence: string;
+  /** Picker group. */
+  group: 'photo' | 'anime' | 'classic' | 'pack';
+  /** Within a group: best quality or fast. */
+  tier?: 'best' | 'fast';
   descriptor: ModelDescriptor;
 }
 
 export function builtinModelEntry(manifest: BuiltinModelManifest): AppModel {
   const descriptor: ModelDescriptor = { kind: 'builtin', manifest };
+  const group = manifest.group ?? 'classic';
   return {
     id: modelKey(descriptor),
     name: manifest.name,
     description: manifest.description,
-    family: manifest.family,
+    // Photo models are one card each; classic and anime models group their scales in a family.
+    family: group === 'photo' ? manifest.id : manifest.family,
+    group,
+    tier: manifest.tier,
     scale: manifest.scale,
     bytes: manifest.bytes,
     licence: manifest.licence,
@@ -48,6 +56,7 @@ export function packModelEntry(pack: InstalledPack): AppModel {
       pack.description ||
       `Installed model pack (${pack.hasUnet ? 'one-step latent diffusion' : 'VAE only'}, ${pack.precision}).`,
     family: id,
+    group: 'pack',
     scale: pack.scale,
     bytes: pack.bytes,
     licence: pack.licence,
@@ -90,7 +99,7 @@ export function modelFamilies(models: readonly AppModel[]): ModelFamily[] {
     if (!entry) {
       entry = {
         family: model.family,
-        label: model.name.replace(/\s*[×x]\s*\d+$/, ''),
+        label: model.name.replace(/\s*[×x]\s*\d+(?=$|\s*\()/, ''),
         description: model.description,
         byScale: new Map(),
       };

@@ -23,3 +23,23 @@ export function paintTile(canvas: HTMLCanvasElement, tile: TileMessage): ImageDa
 export function clearCanvas(canvas: HTMLCanvasElement): void {
   canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
 }
+
+/**
+ * `canvas` resized to width x height with the browser's high-quality filter (for output scales
+ * below the model's own, as Real-ESRGAN's --outscale resizes its result).
+ */
+export async function resizeCanvas(
+  canvas: HTMLCanvasElement,
+  width: number,
+  height: number,
+): Promise<HTMLCanvasElement> {
+  const bitmap = await createImageBitmap(canvas, {
+    resizeWidth: width,
+    resizeHeight: height,
+    resizeQuality: 'high',
+  });
+  const out = makeCanvas(width, height);
+  out.getContext('2d')?.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  return out;
+}

@@ -26,9 +26,10 @@ import {
 import { outputFileName, saveBlob, type OutputFormat } from '../lib/encode-image.ts';
 import { builtinModelEntry, fetchModelIndex, type AppModel } from '../lib/model-index.ts';
 import { restoreClient } from '../lib/restore-client.ts';
+import { recordRun } from '../lib/time-estimate.ts';
 import { keepModelOffline } from '../pwa/offline-models.ts';
 import { isAbortError, runRestore } from '../lib/run-restore.ts';
-import { clearCanvas, makeCanvas, paintTile } from '../lib/tile-canvas.ts';
+import { clearCanvas, makeCanvas, paintTile, resizeCanvas } from '../lib/tile-canvas.ts';
 import { outputSizeProblem } from './limits.ts';
 
 export interface SourceImage {
@@ -89,6 +90,7 @@ export interface WorkerStatus {
   crossOriginIsolated: boolean;
   wasmThreads: number;
   webgpuAdapter: string | null;
+  webgpuHardware: boolean;
 }
 
 /** How one restore ended, for callers that wait for it (the batch queue). */
@@ -106,12 +108,19 @@ export type OpenOutcome =
 /** Settings a restore runs with; the picker's current ones when absent. */
 export interface RunSettings {
   model?: AppModel;
+  /** Output scale when it differs from the model's own (the result is resized after the run). */
+  outputScale?: number | null;
 }
 
 export interface AppState {
   models: AppModel[];
   modelsError: string | null;
   modelId: string | null;
+  /**
+   * The output scale when it differs from the selected model's own: the model runs at its scale
+   * and the result is resized with a high-quality filter, as Real-ESRGAN's --outscale does.
+   */
+  outputScale: number | null;
   backend: BackendPreference;
   /** Built-in models on WASM: the fast kernels (default) or onnxruntime-web. */
   cpuEngine: CpuEngine;
@@ -129,7 +138,7 @@ export interface AppState {
   downloading: boolean;
 
   init(): Promise<void>;
-  selectModel(id: string): void;
+  selectModel(id: string, outputScale?: number | null): void;
   setBackend(backend: BackendPreference): void;
   setCpuEngine(cpuEngine: CpuEngine): void;
   setColorFix(colorFix: ColorFix): void;
@@ -182,11 +191,18 @@ export const useAppStore = create<AppState>()((set, get) => {
   };
 
   /** One restore of `source` with `model`, from the first tile to done / cancelled / failed. */
-  const runOnWorker = async (source: SourceImage, model: AppModel): Promise<RunOutcome> => {
+  const runOnWorker = async (
+    source: SourceImage,
+    model: AppModel,
+    outputScale: number | null,
+  ): Promise<RunOutcome> => {
     const { backend, cpuEngine, colorFix } = get();
     const id = ++runSeq;
-    const width = source.width * model.scale;
-    const height = source.height * model.scale;
+    const scale = outputScale ?? model.scale;
+    const nativeWidth = source.width * model.scale;
+    const nativeHeight = source.height * model.scale;
+    const width = source.width * scale;
+    const height = source.height * scale;
     const sizeProblem = outputSizeProblem(source.width, source.height, model.scale);
     const abort = new AbortController();
     runAbort = abort;
@@ -195,8 +211,8 @@ export const useAppStore = create<AppState>()((set, get) => {
       run: {
         id,
         modelId: model.id,
-        modelName: model.name,
-        scale: model.scale,
+        modelName: outputScale ? `${model.name} → ×${scale}` : model.name,
+        scale,
         phase: sizeProblem ? 'failed' : 'starting',
         backend: null,
         threads: null,
@@ -209,7 +225,7 @@ export const useAppStore = create<AppState>()((set, get) => {
         runMs: null,
         width,
         height,
-        canvas: makeCanvas(sizeProblem ? 1 : width, sizeProblem ? 1 : height),
+        canvas: makeCanvas(sizeProblem ? 1 : nativeWidth, sizeProblem ? 1 : nativeHeight),
         notices: [],
         error: sizeProblem,
         tileLog: [],
@@ -243,6 +259,12 @@ export const useAppStore = create<AppState>()((set, get) => {
         onProgress: (done, total) => updateRun(id, { done, total }),
         onTile: (tile) => tilePainted(id, tile),
       });
+      if (width !== nativeWidth || height !== nativeHeight) {
+        const current = get().run;
+        if (current?.id === id)
+          updateRun(id, { canvas: await resizeCanvas(current.canvas, width, height) });
+      }
+      recordRun(model, source.width, source.height, result.backend, result.runMs);
       if (model.descriptor.kind === 'builtin') {
         const { manifest } = model.descriptor;
         void keepModelOffline(manifest.id, manifest.file);
@@ -271,6 +293,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     models: [],
     modelsError: null,
     modelId: null,
+    outputScale: null,
     backend: 'auto',
     cpuEngine: 'kernels',
     colorFix: 'adain',
@@ -287,13 +310,19 @@ export const useAppStore = create<AppState>()((set, get) => {
 
     async init() {
       const client = restoreClient();
-      void client
+      const info = client
         .info()
-        .then((info) => set({ worker: info }))
-        .catch(() => undefined);
+        .then((worker) => {
+          set({ worker });
+          return worker;
+        })
+        .catch(() => null);
       try {
         const index = await fetchModelIndex();
-        const fallback = index.models.find((m) => m.id === index.default) ?? index.models[0];
+        // The best photo model where a hardware GPU runs it; the fast one on the CPU.
+        const gpu = index.defaultGpu && (await info)?.webgpuHardware ? index.defaultGpu : null;
+        const fallback =
+          index.models.find((m) => m.id === (gpu ?? index.default)) ?? index.models[0];
         set({
           models: index.models.map(builtinModelEntry),
           modelId: get().modelId ?? fallback.id,
@@ -306,8 +335,11 @@ export const useAppStore = create<AppState>()((set, get) => {
       }
     },
 
-    selectModel(id) {
-      if (get().models.some((m) => m.id === id)) set({ modelId: id });
+    selectModel(id, outputScale = null) {
+      const model = get().models.find((m) => m.id === id);
+      if (!model) return;
+      const resized = outputScale !== null && outputScale !== model.scale ? outputScale : null;
+      set({ modelId: id, outputScale: resized });
     },
     setBackend(backend) {
       set({ backend });
@@ -331,6 +363,7 @@ export const useAppStore = create<AppState>()((set, get) => {
       try {
         const { models, modelId } = get();
         const scale = (options.model ?? models.find((m) => m.id === modelId))?.scale ?? 4;
+        // Decoded with the model's own scale in mind: the run makes that much before resizing.
         decoded = await decodeImage(file, name, { scale, downscaleTo: options.downscaleTo });
       } catch (error) {
         if (seq !== openSeq) return { kind: 'superseded' };
@@ -368,7 +401,10 @@ export const useAppStore = create<AppState>()((set, get) => {
         run: null,
         downloadError: null,
       });
-      const outcome = await get().restore({ model: options.model });
+      const outcome = await get().restore({
+        model: options.model,
+        outputScale: options.outputScale,
+      });
       return { kind: 'restored', outcome, note: decoded.note };
     },
 
@@ -377,12 +413,13 @@ export const useAppStore = create<AppState>()((set, get) => {
     },
 
     async restore(settings = {}) {
-      const { source, models, modelId } = get();
+      const { source, models, modelId, outputScale } = get();
       const model = settings.model ?? models.find((m) => m.id === modelId);
       if (!source || !model) return null;
       // One run at a time: a new restore cancels the current one (runRestore queues behind it).
       get().cancel();
-      return runOnWorker(source, model);
+      const scale = settings.model ? (settings.outputScale ?? null) : outputScale;
+      return runOnWorker(source, model, scale);
     },
 
     cancel() {

@@ -25,6 +25,8 @@ export interface WorkerInfo {
   wasmThreads: number;
   /** A short description of the WebGPU adapter, or null when there is none. */
   webgpuAdapter: string | null;
+  /** A hardware WebGPU adapter (not a software rasteriser such as SwiftShader). */
+  webgpuHardware: boolean;
 }
 
 export interface RestoreRequest {

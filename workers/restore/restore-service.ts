@@ -217,6 +217,7 @@ export function createRestoreService(): RestoreApi {
         hardwareConcurrency: navigator.hardwareConcurrency || 1,
         wasmThreads: wasmThreadCount(),
         webgpuAdapter: gpu.description,
+        webgpuHardware: gpu.adapter !== null && !gpu.software,
       };
     },
     restore,

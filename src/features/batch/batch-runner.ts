@@ -94,6 +94,7 @@ async function processItem(item: BatchItem): Promise<void> {
     opened = await useAppStore.getState().openFile(item.source, item.name, {
       downscaleTo: item.downscaleTo ?? undefined,
       model,
+      outputScale: settings.scale !== model.scale ? settings.scale : null,
     });
   } finally {
     stopWatching();

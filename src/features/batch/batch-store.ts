@@ -14,11 +14,12 @@ import { zipResults } from './zip-results.ts';
 
 /** The app's current model and output settings, which a newly queued item keeps. */
 function queuedSettings(): BatchSettings | null {
-  const { models, modelId, format, quality } = useAppStore.getState();
+  const { models, modelId, outputScale, format, quality } = useAppStore.getState();
   const model = models.find((m) => m.id === modelId);
-  return model
-    ? { modelId: model.id, modelName: model.name, scale: model.scale, format, quality }
-    : null;
+  if (!model) return null;
+  const scale = outputScale ?? model.scale;
+  const modelName = scale === model.scale ? model.name : `${model.name} → ×${scale}`;
+  return { modelId: model.id, modelName, scale, format, quality };
 }
 
 export interface BatchState {
