@@ -15,7 +15,7 @@ import { GraphBuilder } from '../tools/onnx/graph-builder.ts';
 import { writeModelFile } from '../tools/onnx/model-writer.ts';
 import { PACK_FILES } from '../engine/latent/manifest.ts';
 import { PackInstallError } from '../workers/pack-store/errors.ts';
-import { OnnxParseError, readOnnxHeader } from '../workers/opfs/onnx-header.ts';
+import { OnnxParseError, readOnnxHeader } from '../engine/onnx/onnx-reader.ts';
 import {
   checkExternalData,
   checkGraphHeaders,

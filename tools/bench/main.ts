@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: GenDR Web's app worker (on the hand-written kernels, as it ships, and on
  * onnxruntime-web) against UpscalerJS and native onnxruntime, pipeline overhead, memory against
- * image size, time to first tile, and the runtime variants of issue 9, in one Chromium plus this
- * Node process. Prints a table and writes bench/results.json and BENCHMARKS.md.
+ * image size, time to first tile, and the runtime variants (docs/bench.md), in one Chromium plus
+ * this Node process. Prints a table and writes bench/results.json and BENCHMARKS.md.
  *
  *   node bin/run-ts.mjs tools/bench/main.ts [--runs 3] [--threads 2] [--suites a,b] [--no-webgl]
  *        [--quick] [--out DIR]

@@ -96,25 +96,25 @@ export function goals(r: BenchResults): Goal[] {
     const best = bestPeer(h);
     const what = `${h.model} ${h.size}², app worker on the kernels`;
     if (h.model === 'esrgan-medium-x4' && h.size === 256) {
-      out.push({ goal: `${what} ≤ 625 ms (issue 9)`, measured: `${fmt(k)} ms`, met: k <= 625 });
+      out.push({ goal: `${what} ≤ 625 ms`, measured: `${fmt(k)} ms`, met: k <= 625 });
     }
     out.push({
-      goal: `${what}: ≥ 2x faster than UpscalerJS tfjs-WASM, ${h.peerWasm?.threads ?? h.threads} threads (issue 9)`,
+      goal: `${what}: ≥ 2x faster than UpscalerJS tfjs-WASM, ${h.peerWasm?.threads ?? h.threads} threads`,
       measured: tfjs === undefined ? 'peer failed' : x(tfjs / k),
       met: tfjs === undefined ? null : tfjs / k >= 2,
     });
     out.push({
-      goal: `${what}: within 2x of onnxruntime-node, ${h.threads} threads (issue 9)`,
+      goal: `${what}: within 2x of onnxruntime-node, ${h.threads} threads`,
       measured: x(k / nat),
       met: k / nat <= 2,
     });
     out.push({
-      goal: `${what}: ≥ 2x faster than UpscalerJS's best (issue 7)`,
+      goal: `${what}: ≥ 2x faster than UpscalerJS's best`,
       measured: x(best / k),
       met: Number.isFinite(best) ? best / k >= 2 : null,
     });
     out.push({
-      goal: `${what}: within 1.5x of onnxruntime-node (issue 7)`,
+      goal: `${what}: within 1.5x of onnxruntime-node`,
       measured: x(k / nat),
       met: k / nat <= 1.5,
     });
@@ -274,7 +274,7 @@ export function markdown(r: BenchResults, experiments: string | null): string {
   }
   if (r.variants.length) {
     out.push(
-      '## Runtime variants (issue 9)',
+      '## Runtime variants',
       '',
       "One untiled session.run in a bench worker per variant: onnxruntime-web's WASM build (the app's) on model.onnx unless said otherwise, or the hand-written kernels. Max diff: against the un-rewritten conversion on onnxruntime-node, same input.",
       '',

@@ -254,7 +254,7 @@ export async function overhead(ctx: BenchContext, id: string, size: number): Pro
   };
 }
 
-// ------------------------------------------------------------------------ memory (issue 7.4)
+// --------------------------------------------------------------------------------- memory
 
 /** One restore's memory in a fresh renderer, bytes. */
 export interface MemoryFigures {
@@ -348,7 +348,7 @@ export async function memory(
   };
 }
 
-// ----------------------------------------------------------- runtime variants (issue 9)
+// ------------------------------------------------------------------------ runtime variants
 
 export interface VariantResult {
   model: string;

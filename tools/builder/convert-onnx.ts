@@ -21,9 +21,10 @@ import { checkPackInterface } from '../../engine/latent/pack-interface.ts';
 import { readPackEmbeddings } from '../../engine/latent/pack-loader.ts';
 import { LATENT_PRESETS, type LatentPresetName } from '../../engine/latent/presets.ts';
 import { parseSafetensors } from '../../engine/latent/safetensors.ts';
-import { ONNX_BFLOAT16, ONNX_FLOAT16, scanOnnxWeights } from '../onnx/model-scan.ts';
+import { ONNX_BFLOAT16, ONNX_FLOAT16, readOnnxFileHeader } from '../onnx/model-scan.ts';
 import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
 import { EMBEDDINGS_FILE } from './packs.ts';
+import { SD_UNET_DOWNSAMPLES, unetDownsamples, unetManifestSection } from './unet-manifest.ts';
 
 export interface ConvertOnnxOptions {
   /** Folder with vae_encoder/model.onnx, unet/model.onnx and vae_decoder/model.onnx. */
@@ -51,6 +52,21 @@ async function hashFile(file: string): Promise<PackFileEntry> {
   return { bytes, sha256: hash.digest('hex') };
 }
 
+/**
+ * Downsamplings of the exported UNet, from the diffusers `unet/config.json` an optimum export
+ * keeps beside the graph; without one, an SD UNet's three.
+ */
+async function exportedUnetDownsamples(dir: string): Promise<number> {
+  const file = path.join(dir, path.posix.dirname(PACK_FILES.unet), 'config.json');
+  const json = await readFile(file, 'utf8').catch(() => null);
+  if (json === null) return SD_UNET_DOWNSAMPLES;
+  const blocks = (JSON.parse(json) as { block_out_channels?: unknown }).block_out_channels;
+  if (!Array.isArray(blocks) || blocks.length === 0) {
+    throw new Error(`${file}: block_out_channels is not a list of channel counts`);
+  }
+  return unetDownsamples({ blockOutChannels: blocks as number[] });
+}
+
 export async function convertOnnx(o: ConvertOnnxOptions): Promise<PackManifest> {
   const preset = LATENT_PRESETS[o.preset];
   const files: Record<string, PackFileEntry> = {};
@@ -58,7 +74,7 @@ export async function convertOnnx(o: ConvertOnnxOptions): Promise<PackManifest> 
   for (const rel of [PACK_FILES.vaeEncoder, PACK_FILES.unet, PACK_FILES.vaeDecoder]) {
     const file = path.join(o.dir, rel);
     if (!(await stat(file).catch(() => null))) throw new Error(`${file} is missing`);
-    const scan = scanOnnxWeights(file);
+    const scan = await readOnnxFileHeader(file);
     fp16Weights ||=
       scan.initializerTypes.has(ONNX_FLOAT16) || scan.initializerTypes.has(ONNX_BFLOAT16);
     const folder = path.posix.dirname(rel);
@@ -100,19 +116,16 @@ export async function convertOnnx(o: ConvertOnnxOptions): Promise<PackManifest> 
       scalingFactor: preset.scalingFactor,
       shiftFactor: preset.shiftFactor,
     },
-    unet: {
-      timestep: preset.timestep,
-      alpha: preset.alpha,
-      sigma: preset.sigma,
-      prediction: preset.prediction,
-      sizeMultiple: 8,
-      embeddings: {
+    unet: unetManifestSection(
+      preset,
+      {
         file: EMBEDDINGS_FILE,
         positive,
         ...(o.negative ? { negative: o.negative, guidanceScale: o.guidanceScale ?? 1 } : {}),
         shape: [...emb.shape],
       },
-    },
+      await exportedUnetDownsamples(o.dir),
+    ),
     tiling: { unet: { ...preset.tiling.unet } },
   };
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));

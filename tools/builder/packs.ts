@@ -12,6 +12,7 @@ import { identityUnet, tinyUnet, type UnetInterface } from './generated/unets.ts
 import { SeededRandom } from './generated/random.ts';
 import { tinyKlVae } from './generated/vaes.ts';
 import type { PackContent } from './pack-dir.ts';
+import { SD_UNET_DOWNSAMPLES, unetManifestSection } from './unet-manifest.ts';
 import type { Precision, WeightStore } from './weights.ts';
 
 export const EMBEDDINGS_FILE = 'prompt_embeds.safetensors';
@@ -131,13 +132,9 @@ export function withTestUnet(pack: PackContent, o: TestUnetOptions): PackContent
   return {
     manifest: {
       ...pack.manifest,
-      unet: {
-        timestep: preset.timestep,
-        alpha: preset.alpha,
-        sigma: preset.sigma,
-        prediction: preset.prediction,
-        sizeMultiple: 8,
-        embeddings: {
+      unet: unetManifestSection(
+        preset,
+        {
           file: EMBEDDINGS_FILE,
           positive: 'prompt_embeds',
           ...(negative
@@ -145,7 +142,10 @@ export function withTestUnet(pack: PackContent, o: TestUnetOptions): PackContent
             : {}),
           shape: [...preset.embeddingShape],
         },
-      },
+        // The test UNets stand in for an SD UNet and get its multiple: 8 is a multiple of what
+        // they need (1 and 2), and tiling sees the sizes a real pack gets.
+        SD_UNET_DOWNSAMPLES,
+      ),
     },
     // A previous UNet's files (and external-data listing) give way to the generated one.
     externalData: Object.fromEntries(

@@ -19,11 +19,7 @@ import {
   type PackManifest,
   type PackManifestInput,
 } from '../../engine/latent/manifest.ts';
-import {
-  LATENT_PRESETS,
-  type LatentPreset,
-  type LatentPresetName,
-} from '../../engine/latent/presets.ts';
+import { LATENT_PRESETS, type LatentPresetName } from '../../engine/latent/presets.ts';
 import { writeModelFile, type WriteModelOptions } from '../onnx/model-writer.ts';
 import { parseUnetConfig, type UnetConfig } from './architectures/sd-unet/config.ts';
 import { buildUnetGraph } from './architectures/sd-unet/graph.ts';
@@ -44,6 +40,7 @@ import {
 import { withCurrentVaeNames } from './architectures/sd-vae/legacy.ts';
 import { EMBEDDINGS_FILE, randomEmbeddings } from './packs.ts';
 import { RandomWeightSource } from './random-weights.ts';
+import { unetDownsamples, unetManifestSection, type UnetEmbeddings } from './unet-manifest.ts';
 import { openWeights, SafetensorsFileSource, type WeightSource } from './weight-source.ts';
 import type { Precision } from './weights.ts';
 
@@ -266,7 +263,7 @@ function placeEmbedding(
   expect: { tokens?: number; width: number },
   precision: Precision,
   shape: [number, number, number],
-): { section: NonNullable<PackManifestInput['unet']>['embeddings']; entry: PackFileEntry } {
+): { section: UnetEmbeddings; entry: PackFileEntry } {
   const dest = path.join(outDir, EMBEDDINGS_FILE);
   if (!e.file) {
     if (e.randomSeed === undefined) {
@@ -315,21 +312,6 @@ function placeEmbedding(
   } finally {
     src.close();
   }
-}
-
-function unetSection(
-  preset: LatentPreset,
-  embeddings: NonNullable<PackManifestInput['unet']>['embeddings'],
-  blocks: number,
-): NonNullable<PackManifestInput['unet']> {
-  return {
-    timestep: preset.timestep,
-    alpha: preset.alpha,
-    sigma: preset.sigma,
-    prediction: preset.prediction,
-    sizeMultiple: 2 ** (blocks - 1),
-    embeddings,
-  };
 }
 
 export interface SdPackOptions extends Omit<ComponentOptions, 'form' | 'folder'> {
@@ -425,7 +407,7 @@ export function writeSdPack(o: SdPackOptions): PackManifest {
         shiftFactor: o.vae.config.shiftFactor,
         encoderOutput: 'latent_parameters',
       },
-      unet: unetSection(preset, emb.section, o.unet.config.blockOutChannels.length),
+      unet: unetManifestSection(preset, emb.section, unetDownsamples(o.unet.config)),
       tiling: { unet: { ...preset.tiling.unet } },
       graphs: graphsSection(o.form ?? 'plain', true, o.fusedBackends),
     },
@@ -546,7 +528,7 @@ export function addUnetToPack(
     dir,
     {
       ...rest,
-      unet: unetSection(preset, emb.section, config.blockOutChannels.length),
+      unet: unetManifestSection(preset, emb.section, unetDownsamples(config)),
       tiling: { ...rest.tiling, unet: rest.tiling?.unet ?? { ...preset.tiling.unet } },
       graphs: graphsSection(packForm, true, variants[0]?.backends),
     },

@@ -28,3 +28,38 @@ export function intOption(
   }
   return n;
 }
+
+/** An option's value, or a UsageError naming the option when it is absent or empty. */
+export function required(name: string, value: string | undefined): string {
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** A finite number option value, or undefined when absent. */
+export function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
+  return n;
+}
+
+/** A number option value above zero, or undefined when absent. */
+export function positiveNumberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name} must be a positive number, got '${value}'`);
+  return n;
+}
+
+/** One of `choices` (named in that order in the error), or undefined when absent. */
+export function choiceOption<const T extends string>(
+  name: string,
+  value: string | undefined,
+  choices: readonly T[],
+): T | undefined {
+  if (value === undefined || (choices as readonly string[]).includes(value))
+    return value as T | undefined;
+  const list = `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`;
+  throw new UsageError(`--${name} must be ${list}, got '${value}'`);
+}

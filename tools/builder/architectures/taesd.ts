@@ -176,10 +176,3 @@ export function buildTaesd(
     },
   };
 }
-
-export const taesdArchitecture = {
-  id: 'taesd',
-  description: 'TAESD family tiny autoencoders (TAESD, TAESDXL, TAESD3, TAEF1, TAEF2)',
-  components: ['vae_encoder', 'vae_decoder'] as const,
-  build: buildTaesd,
-};

@@ -1,7 +1,7 @@
 /**
  * What an architecture module produces: ONNX graphs for pack components plus the manifest facts
- * that follow from the architecture. New families (the SD 2.1 UNet, the diffusers AutoencoderKL)
- * are new modules with the same shape, listed in ./index.ts.
+ * that follow from the architecture. The `convert` command (tools/cli/commands/convert.ts) lists
+ * one converter per architecture in its CONVERTERS table.
  */
 import type { Precision } from '../weights.ts';
 

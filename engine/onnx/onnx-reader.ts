@@ -1,14 +1,16 @@
 /**
- * Reads an ONNX model's interface (graph inputs and outputs: names, element types, shapes) by
- * walking its protobuf structure, without loading the weights: initializers' raw data is skipped
+ * Reads an ONNX model's interface (graph inputs and outputs: names, element types, shapes) and
+ * what its initializers are (element types, external-data files) by walking its protobuf
+ * structure, without loading the weights: initializers' raw data is skipped
  * with a seek, so a 2 GB model costs a few kilobytes of reads. Every length-delimited field is
  * checked against the bounds of the message that holds it, and the model must end exactly where
  * its last field ends, so a file that is not a ModelProto (or is cut short) is rejected with an
  * OnnxParseError saying where and why.
  *
- * This is the install-time check; onnxruntime's own, complete one runs when the pack is loaded.
+ * The pack store runs it as the install-time check (onnxruntime's own, complete one runs when the
+ * pack is loaded); the pack builders read initializer types and external data with it.
  */
-import type { TensorMetadata } from '../../engine/session.ts';
+import type { TensorMetadata } from '../session.ts';
 import type { RandomAccessSource } from './random-access.ts';
 
 export class OnnxParseError extends Error {
@@ -23,9 +25,16 @@ export interface OnnxHeader {
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
   initializerCount: number;
-  /** Initializers whose data lives in another file (external data). */
+  /** TensorProto.DataType codes of the initializers (e.g. ONNX_FLOAT, ONNX_FLOAT16). */
+  initializerTypes: Set<number>;
+  /** Initializers whose data lives in another file (external data), in order. */
   externalData: string[];
 }
+
+/** ONNX TensorProto.DataType codes of the float types. */
+export const ONNX_FLOAT = 1;
+export const ONNX_FLOAT16 = 10;
+export const ONNX_BFLOAT16 = 16;
 
 /** ONNX TensorProto.DataType codes to onnxruntime-web's type names. */
 const ELEMENT_TYPES: Record<number, string> = {
@@ -54,7 +63,7 @@ const WIRE_I32 = 5;
 const MODEL = { irVersion: 1, graph: 7, opsetImport: 8 } as const;
 const OPSET = { domain: 1, version: 2 } as const;
 const GRAPH = { initializer: 5, input: 11, output: 12 } as const;
-const TENSOR = { name: 8, externalData: 13, dataLocation: 14 } as const;
+const TENSOR = { dataType: 2, name: 8, externalData: 13, dataLocation: 14 } as const;
 const STRING_ENTRY = { key: 1, value: 2 } as const;
 const VALUE_INFO = { name: 1, type: 2 } as const;
 const TYPE = { tensor: 1 } as const;
@@ -252,6 +261,7 @@ export async function readOnnxHeader(
   const inputs: TensorMetadata[] = [];
   const outputs: TensorMetadata[] = [];
   const initializers = new Set<string>();
+  const initializerTypes = new Set<number>();
   const externalData: string[] = [];
 
   await walk(c, source.size, {
@@ -284,6 +294,10 @@ export async function readOnnxHeader(
           let name = '';
           let external = false;
           await walk(c, t.end, {
+            [TENSOR.dataType]: async (d) => {
+              expectWire(c, d, WIRE_VARINT, 'initializer data_type');
+              initializerTypes.add(await c.varint(d.end));
+            },
             [TENSOR.name]: async (n) => {
               expectWire(c, n, WIRE_LEN, 'initializer name');
               name = await c.string(n.end - n.start);
@@ -330,6 +344,7 @@ export async function readOnnxHeader(
     inputs: inputs.filter((i) => !initializers.has(i.name)),
     outputs,
     initializerCount: initializers.size,
+    initializerTypes,
     externalData: [...new Set(externalData)],
   };
 }
