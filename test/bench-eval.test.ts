@@ -1,17 +1,17 @@
 /**
- * Smoke test of `npm run eval` (tools/eval/main.ts) on one tiny image, and checks of its metrics.
+ * Smoke test of `npm run eval --pairs` (tools/eval/main.ts) on three pairs (DRealSR's from the
+ * shared data, else pairs made here), and checks of its metrics.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { createImage } from '../engine/image.ts';
 import { bicubicUpscale, cropToMultiple, downscale } from '../tools/eval/degrade.ts';
 import { luma, psnr, ssim } from '../tools/eval/metrics.ts';
-import { hasShared, sharedPath } from './helpers/shared.ts';
-import { repoRoot } from './helpers/shared.ts';
+import { writeGeneratedPairs } from './helpers/eval-pairs.ts';
+import { hasShared, missingShared, repoRoot, sharedPath } from './helpers/shared.ts';
 
 function noise(width: number, height: number, seed: number) {
   const image = createImage(width, height);
@@ -58,56 +58,79 @@ describe('eval metrics', () => {
   });
 });
 
-describe('npm run eval (smoke)', () => {
-  it('writes a CSV and an HTML report for a tiny image', async () => {
+const drealsr = ['drealsr', 'lr'];
+const withShared =
+  hasShared(...drealsr) && hasShared('drealsr', 'hr') && hasShared('drealsr', 'osediff');
+
+describe('npm run eval --pairs (smoke)', () => {
+  it(`scores 3 pairs ${withShared ? 'of DRealSR (with --results osediff)' : 'made here (no shared data)'} and writes the table, CSV and report`, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gendr-eval-'));
-    const input = path.join(dir, 'in');
     const out = path.join(dir, 'out');
-    fs.mkdirSync(input);
-    const source = hasShared('images', 'chelsea.png')
-      ? sharp(sharedPath('images', 'chelsea.png')).extract({
-          left: 180,
-          top: 60,
-          width: 64,
-          height: 48,
-        })
-      : sharp(Buffer.from(noise(64, 48, 7).data), { raw: { width: 64, height: 48, channels: 4 } });
-    await source.png().toFile(path.join(input, 'tiny.png'));
-    fs.writeFileSync(path.join(input, 'notes.txt'), 'not an image');
+    let lrDir = sharedPath(...drealsr);
+    let hrDir = sharedPath('drealsr', 'hr');
+    const extra = withShared ? ['--results', `osediff=${sharedPath('drealsr', 'osediff')}`] : [];
+    if (!withShared) {
+      console.warn(`${missingShared(...drealsr)}; using generated pairs`);
+      ({ lrDir, hrDir } = await writeGeneratedPairs(dir, [
+        [128, 96],
+        [96, 128],
+        [112, 112],
+      ]));
+      fs.writeFileSync(path.join(hrDir, 'notes.txt'), 'not an image');
+    }
     const stdout = execFileSync(
       process.execPath,
       [
         path.join(repoRoot, 'bin/run-ts.mjs'),
         path.join(repoRoot, 'tools/eval/main.ts'),
-        input,
+        '--pairs',
+        lrDir,
+        hrDir,
         '--model',
         'esrgan-slim-x4',
-        '--scale',
-        '4',
+        ...extra,
+        '--limit',
+        '3',
         '--out',
         out,
         '--threads',
         '1',
       ],
-      { cwd: repoRoot, encoding: 'utf8' },
+      { cwd: repoRoot, encoding: 'utf8', env: { ...process.env } },
     );
-    expect(stdout).toContain('mean esrgan-slim-x4');
+    const methods = ['bicubic', 'esrgan-slim-x4', ...(withShared ? ['osediff'] : [])];
+    expect(stdout).toContain('| Method | PSNR-Y ↑ | SSIM-Y ↑ | NIQE ↓ | ms/image |');
+    const table = fs.readFileSync(path.join(out, 'table.md'), 'utf8');
+    for (const m of methods) expect(table).toContain(`| ${m} |`);
     const csv = fs.readFileSync(path.join(out, 'eval.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('image,method,psnr_y_db,ssim_y,ms');
+    expect(csv[0]).toBe('image,method,psnr_y_db,ssim_y,niqe,ms');
     const rows = csv.slice(1).map((line) => line.split(','));
-    expect(rows.map((r) => r[1])).toEqual(['bicubic', 'esrgan-slim-x4']);
+    expect(rows).toHaveLength(3 * methods.length);
+    expect(rows.slice(0, methods.length).map((r) => r[1])).toEqual(methods);
     for (const r of rows) {
       expect(Number(r[2])).toBeGreaterThan(15);
       expect(Number(r[2])).toBeLessThan(60);
       expect(Number(r[3])).toBeGreaterThan(0.3);
       expect(Number(r[3])).toBeLessThanOrEqual(1);
+      if (withShared) {
+        expect(Number(r[4])).toBeGreaterThan(1);
+        expect(Number(r[4])).toBeLessThan(20);
+      }
+      expect(r[5] === '').toBe(r[1] === 'osediff');
+    }
+    if (withShared) {
+      // The first pair's OSEDiff figures as pyiqa logged them.
+      const osediff = rows.find((r) => r[1] === 'osediff')!;
+      expect(osediff[0]).toBe('Canon_10_x1.png');
+      expect(Number(osediff[2])).toBeCloseTo(29.261, 2);
+      expect(Number(osediff[3])).toBeCloseTo(0.8923, 3);
     }
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
-    expect(html).toContain('tiny.png');
-    expect(html).toContain('antialiasing');
-    for (const src of [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1])) {
-      expect(fs.existsSync(path.join(out, src))).toBe(true);
-    }
-    expect([...html.matchAll(/<img /g)]).toHaveLength(3);
-  });
+    expect(html).not.toMatch(/(src|href)="https?:/);
+    const srcs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]);
+    // Per image: LR, each method and HR, each at 100% and 400%.
+    expect(srcs).toHaveLength(3 * (methods.length + 2) * 2);
+    for (const src of srcs) expect(fs.existsSync(path.join(out, src))).toBe(true);
+    expect(html).toContain('class="sortable"');
+  }, 240_000);
 });

@@ -1,8 +1,9 @@
 /**
- * Super-resolution metrics as the literature computes them: on the luma channel Y of BT.601
- * (MATLAB rgb2ycbcr: Y = 16 + 65.481 R + 128.553 G + 24.966 B with R, G, B in [0, 1], so Y is in
- * [16, 235]), with `border` pixels cropped on every side (the scale factor, by convention).
- * SSIM is Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, L 255, valid part only.
+ * Super-resolution metrics as the literature (and pyiqa) computes them: on the luma channel Y of
+ * BT.601 (MATLAB rgb2ycbcr: Y = 16 + 65.481 R + 128.553 G + 24.966 B with R, G, B in [0, 1], so Y
+ * is in [16, 235]), optionally with `border` pixels cropped on every side.
+ * SSIM is Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, L 255, valid part
+ * only, with the contrast-structure term clamped at 0 as pyiqa does. See docs/eval.md.
  */
 import type { RgbaImage } from '../../engine/image.ts';
 
@@ -12,8 +13,27 @@ export interface LumaPlane {
   data: Float64Array;
 }
 
+export interface LumaOptions {
+  /** Pixels cropped on each side (default 0). */
+  border?: number;
+  /**
+   * 'ycbcr': MATLAB rgb2ycbcr Y in [16, 235] (default); 'yiq': Y of YIQ, 0.299 R + 0.587 G +
+   * 0.114 B in [0, 255] (pyiqa's default for NIQE).
+   */
+  space?: 'ycbcr' | 'yiq';
+  /** Round Y to integers, as pyiqa does for SSIM and NIQE (default false). */
+  round?: boolean;
+}
+
 /** Y of BT.601 (studio range), cropped by `border` on each side. */
 export function luma(image: RgbaImage, border = 0): LumaPlane {
+  return lumaPlane(image, { border });
+}
+
+export function lumaPlane(image: RgbaImage, opts: LumaOptions = {}): LumaPlane {
+  const border = opts.border ?? 0;
+  const yiq = opts.space === 'yiq';
+  const round = opts.round ?? false;
   const width = image.width - 2 * border;
   const height = image.height - 2 * border;
   if (width <= 0 || height <= 0)
@@ -23,7 +43,10 @@ export function luma(image: RgbaImage, border = 0): LumaPlane {
     for (let x = 0; x < width; x++) {
       const i = ((y + border) * image.width + (x + border)) * 4;
       const d = image.data;
-      data[y * width + x] = 16 + (65.481 * d[i] + 128.553 * d[i + 1] + 24.966 * d[i + 2]) / 255;
+      const v = yiq
+        ? 0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]
+        : 16 + (65.481 * d[i] + 128.553 * d[i + 1] + 24.966 * d[i + 2]) / 255;
+      data[y * width + x] = round ? Math.round(v) : v;
     }
   }
   return { width, height, data };
@@ -110,7 +133,8 @@ export function ssim(a: LumaPlane, b: LumaPlane): number {
     const v1 = s11[i] - m1 * m1;
     const v2 = s22[i] - m2 * m2;
     const cov = s12[i] - m1 * m2;
-    total += ((2 * m1 * m2 + C1) * (2 * cov + C2)) / ((m1 * m1 + m2 * m2 + C1) * (v1 + v2 + C2));
+    const cs = Math.max(0, (2 * cov + C2) / (v1 + v2 + C2));
+    total += ((2 * m1 * m2 + C1) / (m1 * m1 + m2 * m2 + C1)) * cs;
   }
   return total / mu1.length;
 }
