@@ -1,4 +1,13 @@
+import fs from 'node:fs';
 import { defineConfig } from '@playwright/test';
+
+/** The browser the tests drive: Debian's Chromium (Playwright's own download is not used). */
+const CHROMIUM = process.env.GENDR_CHROMIUM ?? '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) {
+  // One line instead of Playwright's launch stack, once per test.
+  console.error(`Browser tests need Chromium at ${CHROMIUM}: run \`apt-get install chromium\`.`);
+  process.exit(1);
+}
 
 /** Port of the production server the tests start (not 4173, so a running `npm start` does not clash). */
 const PORT = Number(process.env.GENDR_E2E_PORT ?? 4183);
@@ -23,7 +32,7 @@ export default defineConfig({
     serviceWorkers: 'block',
     trace: 'retain-on-failure',
     launchOptions: {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       args: [
         '--enable-unsafe-webgpu',
         '--no-sandbox',

@@ -1,6 +1,6 @@
 /**
  * fp16 packs on WebGPU need the adapter's `shader-f16` feature. Without it onnxruntime-web's JSEP
- * build returns garbage silently (shared/notes/runtime-facts.md), so such a pack never gets a
+ * build returns garbage silently (docs/runtime-notes.md), so such a pack never gets a
  * WebGPU session: it runs on WASM (onnxruntime's CPU kernels take fp16 graphs, casting where they
  * have no fp16 kernel) or is refused with a message that says why.
  */

@@ -19,9 +19,48 @@ const positiveInt = v.pipe(v.number(), v.integer(), v.minValue(1));
 const nonNegativeInt = v.pipe(v.number(), v.integer(), v.minValue(0));
 const finite = v.pipe(v.number(), v.finite());
 
+/** The longest segment of a pack path: the file-name limit of OPFS and common filesystems. */
+export const MAX_PACK_PATH_SEGMENT = 255;
+/** The longest pack path. */
+export const MAX_PACK_PATH = 1024;
+/** Names at the pack's root the installer writes itself: a pack may not list them. */
+export const RESERVED_PACK_PATHS: readonly string[] = ['manifest.json', 'installed.json'];
+
+/**
+ * Why `path` cannot be a pack path, or null when it can. A pack path is relative, '/'-separated,
+ * and every segment is a name the origin private file system takes: not empty (no leading,
+ * trailing or doubled '/'), not '.' or '..', only A-Z a-z 0-9 . _ - (so no '\\', NUL, spaces or
+ * other characters that differ between filesystems), at most MAX_PACK_PATH_SEGMENT characters.
+ */
+export function packPathProblem(path: string): string | null {
+  const what = `“${path.length > 80 ? `${path.slice(0, 80)}…` : path}” is not a valid pack path`;
+  if (path.length === 0) return 'an empty string is not a valid pack path';
+  if (path.length > MAX_PACK_PATH) return `${what}: longer than ${MAX_PACK_PATH} characters`;
+  if (path.startsWith('/')) return `${what}: it must be relative to the pack (no leading '/')`;
+  const bad = /[^A-Za-z0-9._/-]/.exec(path);
+  if (bad) {
+    const code = bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    return `${what}: it has the character U+${code}; use only A-Z a-z 0-9 . _ - and '/'`;
+  }
+  for (const segment of path.split('/')) {
+    if (segment === '') return `${what}: it has an empty segment (a trailing or doubled '/')`;
+    if (segment === '.' || segment === '..')
+      return `${what}: it has a '${segment}' segment; write the path without it`;
+    if (segment.length > MAX_PACK_PATH_SEGMENT)
+      return `${what}: a segment is longer than ${MAX_PACK_PATH_SEGMENT} characters`;
+  }
+  if (RESERVED_PACK_PATHS.includes(path))
+    return `${what}: ${path} is written by the installer, a pack cannot list it`;
+  return null;
+}
+
 const relativePath = v.pipe(
   v.string(),
-  v.regex(/^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[A-Za-z0-9._/-]+$/, 'a relative path inside the pack'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = packPathProblem(dataset.value);
+    if (problem) addIssue({ message: problem });
+  }),
 );
 
 const range = v.pipe(
@@ -111,6 +150,31 @@ const VaeSchema = v.strictObject({
   shiftFactor: v.optional(finite, 0),
   /** The encoder's output; read from the graph when absent. */
   encoderOutput: v.optional(v.picklist(['latent_sample', 'latent_parameters'])),
+  /**
+   * The AutoencoderKL decoder split for seam-free tiling (engine/latent/kl-vae/): `mid` takes
+   * latent_sample and returns `hidden`; `up` takes `hidden` plus each norm's `.mean` / `.invstd`
+   * and returns `sample` and each norm's `.input`.
+   */
+  segmentedDecoder: v.optional(
+    v.strictObject({
+      mid: relativePath,
+      up: relativePath,
+      /** Latent pixels of context an output pixel of `up` needs per side. */
+      reach: positiveInt,
+      norms: v.pipe(
+        v.array(
+          v.strictObject({
+            name: v.pipe(v.string(), v.minLength(1)),
+            channels: positiveInt,
+            groups: positiveInt,
+            eps: positive,
+            scale: positiveInt,
+          }),
+        ),
+        v.minLength(1),
+      ),
+    }),
+  ),
 });
 
 export const PackManifestSchema = v.pipe(
@@ -164,6 +228,15 @@ export const PackManifestSchema = v.pipe(
         PACK_FILES.vaeDecoder in m.files &&
         (!m.unet || (PACK_FILES.unet in m.files && m.unet.embeddings.file in m.files)),
       'must list vae_encoder/model.onnx, vae_decoder/model.onnx and, with a unet, unet/model.onnx and the embeddings file',
+    ),
+    ['files'],
+  ),
+  v.forward(
+    v.check(
+      (m) =>
+        !m.vae.segmentedDecoder ||
+        (m.vae.segmentedDecoder.mid in m.files && m.vae.segmentedDecoder.up in m.files),
+      'must list the segmented decoder graphs (vae.segmentedDecoder.mid and .up)',
     ),
     ['files'],
   ),
@@ -348,5 +421,7 @@ export function packFilePaths(
   const paths: string[] = withData(graphs.vaeEncoder);
   if (m.unet && graphs.unet) paths.push(...withData(graphs.unet), m.unet.embeddings.file);
   paths.push(...withData(graphs.vaeDecoder));
+  const seg = m.vae.segmentedDecoder;
+  if (seg) paths.push(...withData(seg.mid), ...withData(seg.up));
   return paths;
 }

@@ -12,8 +12,10 @@ export function useImageInput() {
 
   useEffect(() => {
     const onPaste = (event: ClipboardEvent) => {
-      const target = event.target as HTMLElement | null;
-      if (target?.closest('input, textarea, [contenteditable="true"]')) return;
+      // The target is the window or the document when nothing has focus: only elements have closest().
+      const target = event.target;
+      if (target instanceof Element && target.closest('input, textarea, [contenteditable="true"]'))
+        return;
       const file = firstImageFile(event.clipboardData);
       if (!file) return;
       event.preventDefault();

@@ -18,19 +18,18 @@ import {
   parsePackManifest,
   type PackManifest,
 } from '../../engine/latent/manifest.ts';
-import { chunkReader } from './chunk-reader.ts';
+import { download, urlOpener, type OpenAt } from './download.ts';
 import { PackInstallError } from './errors.ts';
 import { findManifest, matchPackFiles } from './local-files.ts';
 import {
   fileAt,
   folderName,
   idOfFolder,
-  markerFor,
-  MARKER_FILE,
   newNonce,
   packFolders,
   packsRoot,
   removeFolder,
+  writeMarker,
   writeSmallFile,
 } from '../opfs/opfs-store.ts';
 import {
@@ -39,19 +38,13 @@ import {
   checkGraphHeaders,
   readGraphHeader,
 } from './pack-check.ts';
-import type { OnnxHeader } from '../opfs/onnx-header.ts';
+import type { OnnxHeader } from '../../engine/onnx/onnx-reader.ts';
 import type {
   InstalledPack,
   InstallProgress,
   InstallSource,
 } from '../contract/pack-store-protocol.ts';
-import {
-  checkQuota,
-  isQuotaExceeded,
-  megabytes,
-  quotaError,
-  StorageRefusedError,
-} from './quota.ts';
+import { checkQuota, isQuotaExceeded, quotaError, StorageRefusedError } from './quota.ts';
 import { blobSource } from '../opfs/random-access.ts';
 import { SpeedMeter } from './speed-meter.ts';
 
@@ -71,8 +64,8 @@ interface PackInput {
   /** Stored as the pack's source: the manifest URL or 'local files'. */
   label: string;
   manifestBytes: Uint8Array;
-  /** Opens one file listed in the manifest. */
-  open(path: string, manifest: PackManifest): Promise<ReadableStream<Uint8Array>>;
+  /** Opens one file listed in the manifest, at a byte offset where the source can seek. */
+  open(path: string, manifest: PackManifest): OpenAt;
 }
 
 function errorText(error: unknown): string {
@@ -96,11 +89,16 @@ export function manifestUrlOf(input: string): URL {
   return url;
 }
 
-async function fetchOrFail(url: string, path: string, signal: AbortSignal): Promise<Response> {
+async function fetchOrFail(
+  url: string,
+  path: string,
+  signal: AbortSignal,
+  init?: RequestInit,
+): Promise<Response> {
   let response: Response;
   try {
     // no-store: a pack goes to its own store, not a second time into the HTTP cache.
-    response = await fetch(url, { signal, cache: 'no-store' });
+    response = await fetch(url, { ...init, signal, cache: 'no-store' });
   } catch (error) {
     if (signal.aborted) throw error;
     throw new PackInstallError(
@@ -129,10 +127,7 @@ async function urlInput(input: string, signal: AbortSignal): Promise<PackInput> 
   return {
     label: manifestUrl.href,
     manifestBytes,
-    async open(path) {
-      const res = await fetchOrFail(new URL(path, manifestUrl).href, path, signal);
-      return res.body!;
-    },
+    open: (path) => urlOpener(new URL(path, manifestUrl).href, path, fetchOrFail),
   };
 }
 
@@ -152,11 +147,14 @@ async function filesInput(source: Extract<InstallSource, { kind: 'files' }>): Pr
   return {
     label: 'local files',
     manifestBytes: new Uint8Array(await manifest.file.arrayBuffer()),
-    async open(path, parsed) {
+    open(path, parsed) {
       matched ??= matchPackFiles(parsed.files, source.files, manifest.path);
       const file = matched.get(path);
       if (!file) throw new PackInstallError('missing-file', `${path} is missing.`, path);
-      return file.stream() as ReadableStream<Uint8Array>;
+      return async (offset) => ({
+        stream: file.slice(offset).stream() as ReadableStream<Uint8Array>,
+        offset,
+      });
     },
   };
 }
@@ -199,9 +197,12 @@ export function installOrder(manifest: PackManifest): string[] {
   ];
 }
 
-/** Writes one streamed file into `handle`, checking its size and sha256 on the way. */
+/**
+ * Writes one file into `handle`, checking its size and sha256 on the way; a stalled or broken
+ * download resumes where the verified bytes end (download.ts).
+ */
 async function streamToFile(
-  stream: ReadableStream<Uint8Array>,
+  openAt: OpenAt,
   handle: FileSystemFileHandle,
   path: string,
   expected: { bytes: number; sha256: string },
@@ -209,7 +210,6 @@ async function streamToFile(
   signal: AbortSignal,
 ): Promise<void> {
   const access = await handle.createSyncAccessHandle();
-  const reader = chunkReader(stream);
   try {
     // Reserve the whole size first: a full quota fails here, before the download.
     access.truncate(expected.bytes);
@@ -217,37 +217,37 @@ async function streamToFile(
       throw new StorageRefusedError(`${path}: the storage did not take ${expected.bytes} bytes`);
     const hasher = await createSHA256();
     hasher.init();
-    let at = 0;
-    for (;;) {
-      let bytes: Uint8Array | null;
-      try {
-        bytes = await reader.read();
-      } catch (error) {
-        if (signal.aborted) throw error;
-        throw new PackInstallError(
-          'network',
-          `${path}: the download broke off after ${megabytes(at)} of ${megabytes(expected.bytes)} (${errorText(error)}). Nothing was kept; try again.`,
-          path,
-        );
-      }
-      if (!bytes) break;
-      if (at + bytes.byteLength > expected.bytes) {
-        throw new PackInstallError(
-          'size-mismatch',
-          `${path} is bigger than the ${expected.bytes} bytes the manifest says.`,
-          path,
-        );
-      }
-      const written = access.write(bytes as Uint8Array<ArrayBuffer>, { at });
-      if (written !== bytes.byteLength)
-        throw new StorageRefusedError(
-          `${path}: the storage took ${written} of ${bytes.byteLength} bytes`,
-        );
-      hasher.update(bytes);
-      at += bytes.byteLength;
-      onBytes(bytes.byteLength);
-      signal.throwIfAborted();
-    }
+    let counted = 0;
+    const at = await download(
+      path,
+      expected.bytes,
+      openAt,
+      {
+        chunk(bytes, offset) {
+          if (offset + bytes.byteLength > expected.bytes) {
+            throw new PackInstallError(
+              'size-mismatch',
+              `${path} is bigger than the ${expected.bytes} bytes the manifest says.`,
+              path,
+            );
+          }
+          const written = access.write(bytes as Uint8Array<ArrayBuffer>, { at: offset });
+          if (written !== bytes.byteLength)
+            throw new StorageRefusedError(
+              `${path}: the storage took ${written} of ${bytes.byteLength} bytes`,
+            );
+          hasher.update(bytes);
+          counted += bytes.byteLength;
+          onBytes(bytes.byteLength);
+        },
+        restart() {
+          hasher.init();
+          onBytes(-counted);
+          counted = 0;
+        },
+      },
+      { signal },
+    );
     if (at !== expected.bytes) {
       throw new PackInstallError(
         'size-mismatch',
@@ -266,8 +266,6 @@ async function streamToFile(
     access.flush();
   } finally {
     access.close();
-    reader.release();
-    await stream.cancel().catch(() => undefined);
   }
 }
 
@@ -331,16 +329,17 @@ export async function installPack(
       report(true);
       const entry = manifest.files[path];
       const handle = await fileAt(folder, path, true);
-      const stream = await input.open(path, manifest);
+      const openAt = input.open(path, manifest);
       meter.add(performance.now(), 0);
       await streamToFile(
-        stream,
+        openAt,
         handle,
         path,
         entry,
         (count) => {
+          // Negative when a download starts over (a server that ignores Range).
           state.bytesDone += count;
-          meter.add(performance.now(), count);
+          if (count > 0) meter.add(performance.now(), count);
           report();
         },
         signal,
@@ -380,12 +379,8 @@ export async function installPack(
       installedAt: new Date().toISOString(),
       source: input.label,
     };
-    // The marker makes it an installed pack: written last.
-    await writeSmallFile(
-      folder,
-      MARKER_FILE,
-      new TextEncoder().encode(`${JSON.stringify(markerFor(pack), null, 2)}\n`),
-    );
+    // The marker makes it an installed pack: written last, outside the folder (opfs-store.ts).
+    await writeMarker(name, pack);
     report(true);
     // An older copy of the same pack goes only now that the new one is complete.
     for (const other of await packFolders(root)) {
@@ -395,7 +390,7 @@ export async function installPack(
     }
     return pack;
   } catch (error) {
-    await root.removeEntry(name, { recursive: true }).catch(() => undefined);
+    await removeFolder(root, name).catch(() => undefined);
     if (signal.aborted) throw new PackInstallError('cancelled', 'The install was cancelled.');
     if (isQuotaExceeded(error)) {
       throw quotaError(manifest.name, total, available);

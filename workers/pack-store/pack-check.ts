@@ -17,7 +17,7 @@ import {
 import { checkPackInterface, PackInterfaceError } from '../../engine/latent/pack-interface.ts';
 import { readPackEmbeddings } from '../../engine/latent/pack-loader.ts';
 import type { EngineSession } from '../../engine/session.ts';
-import { OnnxParseError, readOnnxHeader, type OnnxHeader } from '../opfs/onnx-header.ts';
+import { OnnxParseError, readOnnxHeader, type OnnxHeader } from '../../engine/onnx/onnx-reader.ts';
 import { PackInstallError } from './errors.ts';
 import type { RandomAccessSource } from '../opfs/random-access.ts';
 

@@ -6,7 +6,13 @@
 import * as Comlink from 'comlink';
 import { PackInstallError } from './errors.ts';
 import { asInstallError, installPack } from './installer.ts';
-import { listInstalled, packFolders, packsRoot, removeFolder } from '../opfs/opfs-store.ts';
+import {
+  listInstalled,
+  packFolders,
+  packsRoot,
+  removeFolder,
+  removeOrphanMarkers,
+} from '../opfs/opfs-store.ts';
 import type {
   InstallEvents,
   InstallOutcome,
@@ -32,6 +38,7 @@ async function removeUnfinished(): Promise<number> {
     await removeFolder(root, folder.name).catch(() => undefined);
     removed++;
   }
+  await removeOrphanMarkers(root).catch(() => undefined);
   return removed;
 }
 

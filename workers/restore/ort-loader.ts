@@ -5,7 +5,7 @@
  * - WASM: `onnxruntime-web/wasm`, the smallest build (ort-wasm-simd-threaded.wasm).
  * - WebGPU: `onnxruntime-web/webgpu`, ORT's native WebGPU EP (ort-wasm-simd-threaded.asyncify.wasm).
  *   Not the default `onnxruntime-web` import: its JSEP WebGPU path returns wrong numbers without
- *   an exception on some models (see /work/shared/notes/runtime-facts.md).
+ *   an exception on some models (see docs/runtime-notes.md).
  */
 import type { OrtWebBackend, OrtWebModule } from '../runtime/ort-web.ts';
 import type { LosableDevice } from './faults/device-loss.ts';

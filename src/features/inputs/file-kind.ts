@@ -3,6 +3,7 @@
  * a specific reason when it is not something the app can open: empty, text, truncated, unknown.
  */
 import { imageSize } from 'image-size';
+import { svgProlog } from './svg-prolog.ts';
 
 export type ImageKind = 'png' | 'jpeg' | 'gif' | 'webp' | 'avif' | 'heif' | 'bmp' | 'svg' | 'other';
 
@@ -58,10 +59,9 @@ export function sniffKind(bytes: Uint8Array): ImageKind | null {
 }
 
 function looksLikeSvg(bytes: Uint8Array): boolean {
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 4096));
-  return /^\uFEFF?\s*(<\?xml[^>]*>\s*)?(<!--[\s\S]*?-->\s*|<!DOCTYPE[^>]*>\s*)*<svg[\s>]/i.test(
-    head,
-  );
+  // 64 KiB: room for a DOCTYPE's internal DTD subset before the root element.
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, 64 * 1024));
+  return svgProlog(head) !== null;
 }
 
 /** True when the bytes read as text (UTF-8 without control characters), e.g. a renamed .txt. */

@@ -4,6 +4,7 @@
  * An SVG without an intrinsic size is refused with the reason.
  */
 import { ImageDecodeError } from './file-kind.ts';
+import { svgEntityProblem, svgProlog } from './svg-prolog.ts';
 
 const UNITS: Record<string, number> = {
   '': 1,
@@ -30,7 +31,13 @@ function attribute(tag: string, name: string): string | undefined {
 
 /** The intrinsic size declared by the root <svg> element, or an explanation of why there is none. */
 export function svgIntrinsicSize(text: string): { width: number; height: number } | string {
-  const tag = /<svg[\s>][^>]*>/i.exec(text)?.[0];
+  const prolog = svgProlog(text);
+  const body = prolog ? text.slice(prolog.root) : text;
+  if (prolog) {
+    const problem = svgEntityProblem(prolog.subset, body);
+    if (problem) return problem;
+  }
+  const tag = /<svg[\s>/][^>]*>/i.exec(body)?.[0];
   if (!tag) return 'it has no <svg> element';
   const w = attribute(tag, 'width');
   const h = attribute(tag, 'height');

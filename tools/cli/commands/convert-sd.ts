@@ -28,7 +28,8 @@ import {
   type PackForm,
   type WeightsInput,
 } from '../../builder/sd-pack.ts';
-import { intOption, parseCommandArgs } from '../args.ts';
+import { choiceOption, intOption, parseCommandArgs, required } from '../args.ts';
+import { withAtomicOutput } from '../atomic-output.ts';
 import { UsageError } from '../usage-error.ts';
 
 /** Options every SD conversion takes. */
@@ -43,11 +44,6 @@ export const SD_COMMON_OPTIONS = {
   'io-dtype': { type: 'string' },
   'fused-backends': { type: 'string' },
 } as const;
-
-export function required(name: string, value: string | undefined): string {
-  if (!value) throw new UsageError(`--${name} is required`);
-  return value;
-}
 
 /**
  * --dtype (or --precision) fp16|fp32, --io-dtype fp32|fp16, --form plain|fused|both,
@@ -64,21 +60,13 @@ export function componentOptions(values: {
   form?: PackForm;
   fusedBackends?: PackRuntimeBackend[];
 } {
-  const dtype = values.dtype ?? values.precision ?? 'fp32';
-  if (dtype !== 'fp32' && dtype !== 'fp16')
-    throw new UsageError(`--dtype must be fp16 or fp32, got '${dtype}'`);
-  const io = values['io-dtype'] ?? 'fp32';
-  if (io !== 'fp32' && io !== 'fp16')
-    throw new UsageError(`--io-dtype must be fp32 or fp16, got '${io}'`);
+  const dtype = choiceOption('dtype', values.dtype ?? values.precision, ['fp16', 'fp32']) ?? 'fp32';
+  const io = choiceOption('io-dtype', values['io-dtype'], ['fp32', 'fp16']) ?? 'fp32';
   if (io === 'fp16' && dtype === 'fp32')
     throw new UsageError('--io-dtype fp16 needs --dtype fp16 (fp32 graphs take and return fp32)');
-  const form = values.form;
-  if (form !== undefined && form !== 'plain' && form !== 'fused' && form !== 'both')
-    throw new UsageError(`--form must be plain, fused or both, got '${form}'`);
-  const ext = values['external-data'] ?? 'auto';
-  if (ext !== 'auto' && ext !== 'always' && ext !== 'never') {
-    throw new UsageError(`--external-data must be auto, always or never, got '${ext}'`);
-  }
+  const form = choiceOption('form', values.form, ['plain', 'fused', 'both']);
+  const ext =
+    choiceOption('external-data', values['external-data'], ['auto', 'always', 'never']) ?? 'auto';
   let fusedBackends: PackRuntimeBackend[] | undefined;
   if (values['fused-backends'] !== undefined) {
     if (form !== 'both') throw new UsageError('--fused-backends goes with --form both');
@@ -187,14 +175,16 @@ export const sdUnetConverter: Converter = {
     const config = resolveUnetConfig(configFile(values.config, weights), preset);
     const out = required('out', values.out);
     const latent: LatentPresetName | undefined = preset ? MODEL_PRESETS[preset].latent : undefined;
-    return addUnetToPack(out, weights, config, {
-      ...componentOptions(values),
-      preset: latent,
-      embedding: {
-        file: values.embedding,
-        randomSeed: 'random' in weights ? weights.seed + 100 : undefined,
-      },
-    });
+    return withAtomicOutput(out, (dir) =>
+      addUnetToPack(dir, weights, config, {
+        ...componentOptions(values),
+        preset: latent,
+        embedding: {
+          file: values.embedding,
+          randomSeed: 'random' in weights ? weights.seed + 100 : undefined,
+        },
+      }),
+    );
   },
 };
 
@@ -218,12 +208,15 @@ export const sdVaeConverter: Converter = {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const weights = weightsInput(values.weights, values.random, values.seed);
     const config = resolveVaeConfig(configFile(values.config, weights), modelPreset(values.preset));
-    return writeSdVaePack(weights, config, required('out', values.out), {
+    const options = {
       ...componentOptions(values),
       scale: intOption('scale', values.scale, 1, 16),
       id: values.id,
       name: values.name,
-    });
+    };
+    return withAtomicOutput(required('out', values.out), (dir) =>
+      writeSdVaePack(weights, config, dir, options),
+    );
   },
 };
 

@@ -1,9 +1,10 @@
 /**
  * `gendr-web convert <architecture> ...`: builds model packs from weights, in TypeScript.
- * Each architecture is one entry of CONVERTERS; the SD 2.1 UNet and the KL VAE go next to taesd.
+ * Each architecture is one entry of CONVERTERS (taesd, the SD 2.1 UNet and KL VAE, ONNX exports).
  */
-import { parseCommandArgs } from '../args.ts';
+import { choiceOption, numberOption, parseCommandArgs, required } from '../args.ts';
 import { EXIT_OK, EXIT_USAGE, type CliCommand, type CliIo } from '../command.ts';
+import { withAtomicOutput } from '../atomic-output.ts';
 import { UsageError } from '../usage-error.ts';
 import { sdUnetConverter, sdVaeConverter } from './convert-sd.ts';
 import { convertOnnx } from '../../builder/convert-onnx.ts';
@@ -18,23 +19,6 @@ interface Converter {
   summary: string;
   usage: string;
   run(args: string[]): Promise<PackManifest>;
-}
-
-function numberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${value}'`);
-  return n;
-}
-
-function precisionOption(value: string | undefined): 'fp32' | 'fp16' {
-  if (value === undefined || value === 'fp32' || value === 'fp16') return value ?? 'fp32';
-  throw new UsageError(`--precision must be fp32 or fp16, got '${value}'`);
-}
-
-function required(name: string, value: string | undefined): string {
-  if (!value) throw new UsageError(`--${name} is required`);
-  return value;
 }
 
 const taesd: Converter = {
@@ -55,17 +39,21 @@ const taesd: Converter = {
       name: { type: 'string' },
     });
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    return convertTaesd({
-      encoder: required('encoder', values.encoder),
-      decoder: required('decoder', values.decoder),
-      out: required('out', values.out),
-      precision: precisionOption(values.precision),
-      scale: numberOption('scale', values.scale),
-      scalingFactor: numberOption('scaling-factor', values['scaling-factor']),
-      shiftFactor: numberOption('shift-factor', values['shift-factor']),
-      id: values.id,
-      name: values.name,
-    });
+    const encoder = required('encoder', values.encoder);
+    const decoder = required('decoder', values.decoder);
+    return withAtomicOutput(required('out', values.out), (out) =>
+      convertTaesd({
+        encoder,
+        decoder,
+        out,
+        precision: choiceOption('precision', values.precision, ['fp32', 'fp16']) ?? 'fp32',
+        scale: numberOption('scale', values.scale),
+        scalingFactor: numberOption('scaling-factor', values['scaling-factor']),
+        shiftFactor: numberOption('shift-factor', values['shift-factor']),
+        id: values.id,
+        name: values.name,
+      }),
+    );
   },
 };
 
@@ -88,7 +76,9 @@ const testUnet: Converter = {
     const presetName = (values.preset ?? 'gendr') as LatentPresetName;
     const preset = LATENT_PRESETS[presetName];
     if (!preset) throw new UsageError(`--preset must be gendr or osediff, got '${presetName}'`);
-    return writePack(dir, withTestUnet(await readPackDir(dir), { kind, preset }));
+    return withAtomicOutput(dir, async (work) =>
+      writePack(work, withTestUnet(await readPackDir(work), { kind, preset })),
+    );
   },
 };
 
@@ -116,18 +106,25 @@ const onnx: Converter = {
     const preset = required('preset', values.preset) as LatentPresetName;
     if (!(preset in LATENT_PRESETS))
       throw new UsageError(`--preset must be gendr or osediff, got '${preset}'`);
-    return convertOnnx({
-      dir: required('dir', values.dir),
-      preset,
-      embeddings: required('embeddings', values.embeddings),
-      positive: values.positive,
-      negative: values.negative,
-      guidanceScale: numberOption('guidance-scale', values['guidance-scale']),
-      id: required('id', values.id),
-      name: required('name', values.name),
-      licence: required('licence', values.licence),
-      sourceUrl: values['source-url'],
-    });
+    const embeddings = required('embeddings', values.embeddings);
+    const id = required('id', values.id);
+    const name = required('name', values.name);
+    const licence = required('licence', values.licence);
+    // The manifest and the embedding are written into the graphs' folder: all or nothing.
+    return withAtomicOutput(required('dir', values.dir), (dir) =>
+      convertOnnx({
+        dir,
+        preset,
+        embeddings,
+        positive: values.positive,
+        negative: values.negative,
+        guidanceScale: numberOption('guidance-scale', values['guidance-scale']),
+        id,
+        name,
+        licence,
+        sourceUrl: values['source-url'],
+      }),
+    );
   },
 };
 

@@ -5,13 +5,13 @@
 import { LATENT_PRESETS, type LatentPresetName } from '../../../engine/latent/presets.ts';
 import { modelPresetForLatent } from '../../builder/presets/index.ts';
 import { writeSdPack } from '../../builder/sd-pack.ts';
-import { parseCommandArgs } from '../args.ts';
+import { parseCommandArgs, positiveNumberOption, required } from '../args.ts';
 import { EXIT_OK, type CliCommand, type CliIo } from '../command.ts';
+import { withAtomicOutput } from '../atomic-output.ts';
 import { UsageError } from '../usage-error.ts';
 import {
   componentOptions,
   configFile,
-  required,
   resolveUnetConfig,
   resolveVaeConfig,
   SD_COMMON_OPTIONS,
@@ -54,14 +54,6 @@ Example:
   gendr-web pack --preset gendr --unet gendr/unet --vae vae-kl-f8-d16 --embedding prompt.safetensors \\
     --dtype fp16 --out packs/gendr
 `;
-
-function numberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`--${name} must be a positive number, got '${value}'`);
-  return n;
-}
 
 export const packCommand: CliCommand = {
   name: 'pack',
@@ -111,24 +103,26 @@ export const packCommand: CliCommand = {
     );
     const opts = componentOptions(values);
     const start = performance.now();
-    const m = writeSdPack({
-      ...opts,
-      preset,
-      unet: { weights: unetWeights, config: unetConfig },
-      vae: { weights: vaeWeights, config: vaeConfig },
-      embedding: {
-        file: values.embedding,
-        randomSeed: 'random' in unetWeights ? unetWeights.seed + 100 : undefined,
-        guidanceScale: numberOption('guidance-scale', values['guidance-scale']),
-      },
-      out: required('out', values.out),
-      id: values.id,
-      name: values.name,
-      onProgress: (what, c) =>
-        io.stderr.write(
-          `${what}: ${(c.parameters / 1e6).toFixed(1)} M parameters, ${c.nodes} nodes, ${c.seconds.toFixed(1)} s\n`,
-        ),
-    });
+    const m = await withAtomicOutput(required('out', values.out), (out) =>
+      writeSdPack({
+        ...opts,
+        preset,
+        unet: { weights: unetWeights, config: unetConfig },
+        vae: { weights: vaeWeights, config: vaeConfig },
+        embedding: {
+          file: values.embedding,
+          randomSeed: 'random' in unetWeights ? unetWeights.seed + 100 : undefined,
+          guidanceScale: positiveNumberOption('guidance-scale', values['guidance-scale']),
+        },
+        out,
+        id: values.id,
+        name: values.name,
+        onProgress: (what, c) =>
+          io.stderr.write(
+            `${what}: ${(c.parameters / 1e6).toFixed(1)} M parameters, ${c.nodes} nodes, ${c.seconds.toFixed(1)} s\n`,
+          ),
+      }),
+    );
     const files = Object.entries(m.files)
       .map(([p, f]) => `  ${p} (${(f.bytes / 1e6).toFixed(1)} MB)`)
       .join('\n');
