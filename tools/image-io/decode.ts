@@ -3,6 +3,10 @@
  *
  * - EXIF orientation is applied, so the pixels are the way the photo is meant to be seen.
  * - Grayscale, palette, CMYK and 16-bit images become 8-bit sRGB RGBA; a missing alpha becomes 255.
+ * - Colour: an embedded ICC profile (Display P3, Adobe RGB, ...) is applied by toColourspace('srgb')
+ *   and not kept, so the pixels are sRGB, as the app decodes them (src/features/inputs/decode-input.ts);
+ *   results are written untagged (encode.ts). A profile libvips cannot use (damaged, oversized) is
+ *   ignored and the stored values are taken as sRGB.
  * - Animated images: the first frame.
  * - Truncated or corrupt files throw (sharp's default `failOn: 'warning'`).
  */

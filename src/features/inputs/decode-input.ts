@@ -9,9 +9,13 @@ import { NO_METADATA, readMetadata, type ImageMetadata } from './metadata/image-
 import { fittingSize, sizeProblem, type Size } from './size-check.ts';
 import { rasterizeSvg, svgIntrinsicSize } from './svg.ts';
 
-/** Raw pixel values, like the command line's decoder: no colour conversion, no premultiplication. */
+/**
+ * sRGB pixel values, like the command line's decoder (sharp's toColourspace('srgb')): a source with
+ * an ICC profile (Display P3, Adobe RGB, ...) is converted to sRGB by the browser's colour engine;
+ * no premultiplication. The result is saved as untagged sRGB (encode-result.ts).
+ */
 export const BITMAP_OPTIONS: ImageBitmapOptions = {
-  colorSpaceConversion: 'none',
+  colorSpaceConversion: 'default',
   premultiplyAlpha: 'none',
 };
 
@@ -170,6 +174,12 @@ export async function decodeInput(
           : `${kindLabel(info.kind)}: only the first frame is restored.`,
       );
     }
+  }
+  notes.push(...(metadata.dropped ?? []));
+  if (metadata.icc && !/\bsRGB\b/i.test(metadata.profile ?? '')) {
+    notes.push(
+      `Colours converted to sRGB from its ${metadata.profile ?? 'ICC'} profile; the result is saved as sRGB.`,
+    );
   }
   if (metadata.orientation && metadata.orientation !== 1) {
     notes.push(`Turned upright from its EXIF orientation (${metadata.orientation}).`);

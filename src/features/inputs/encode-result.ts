@@ -1,4 +1,8 @@
-/** Encodes a result canvas for saving, with the source's metadata unless the user strips it. */
+/**
+ * Encodes a result canvas for saving, with the source's EXIF unless the user strips it. The
+ * source's ICC profile is never written: the pixels were converted to sRGB on decoding
+ * (decode-input.ts), so the result is an untagged sRGB image, as the command line writes it.
+ */
 import { encodeCanvas, type OutputFormat } from '../../lib/encode-image.ts';
 import { useInputsStore } from './inputs-store.ts';
 import type { ImageMetadata } from './metadata/image-metadata.ts';
@@ -11,8 +15,13 @@ export async function encodeResult(
 ): Promise<Blob> {
   const blob = await encodeCanvas(canvas, format, quality);
   if (!metadata || !useInputsStore.getState().keepMetadata) return blob;
-  if (!metadata.exif && !metadata.icc) return blob;
+  if (!metadata.exif) return blob;
   // The writers (piexifjs, png-chunks-encode) are loaded only when there is something to write.
   const { blobWithMetadata } = await import('./metadata/write-metadata.ts');
-  return blobWithMetadata(blob, format, { width: canvas.width, height: canvas.height }, metadata);
+  return blobWithMetadata(
+    blob,
+    format,
+    { width: canvas.width, height: canvas.height },
+    { exif: metadata.exif, icc: null },
+  );
 }

@@ -5,6 +5,7 @@
  */
 import type { ImageKind } from '../file-kind.ts';
 import { jpegExif, jpegIcc } from './jpeg-segments.ts';
+import { MetadataTooLargeError } from './limits.ts';
 import { pngExif, pngIcc } from './png-chunks.ts';
 import { webpExif, webpIcc } from './riff.ts';
 
@@ -19,6 +20,8 @@ export interface ImageMetadata {
   camera: string | null;
   /** The profile's description, e.g. "Display P3"; null without a profile. */
   profile: string | null;
+  /** Blocks left out because they were over the size caps (metadata/limits.ts), for the UI. */
+  dropped?: readonly string[];
 }
 
 export const NO_METADATA: ImageMetadata = {
@@ -29,15 +32,32 @@ export const NO_METADATA: ImageMetadata = {
   profile: null,
 };
 
-function rawBlocks(kind: ImageKind, bytes: Uint8Array): Pick<ImageMetadata, 'exif' | 'icc'> {
-  try {
-    if (kind === 'jpeg') return { exif: jpegExif(bytes), icc: jpegIcc(bytes) };
-    if (kind === 'png') return { exif: pngExif(bytes), icc: pngIcc(bytes) };
-    if (kind === 'webp') return { exif: webpExif(bytes), icc: webpIcc(bytes) };
-  } catch {
-    // Damaged metadata is dropped, not fatal: the pixels decide whether the file opens.
-  }
-  return { exif: null, icc: null };
+type BlockReader = (bytes: Uint8Array) => Uint8Array | null | Promise<Uint8Array | null>;
+
+const READERS: Partial<Record<ImageKind, { exif: BlockReader; icc: BlockReader }>> = {
+  jpeg: { exif: jpegExif, icc: jpegIcc },
+  png: { exif: pngExif, icc: pngIcc },
+  webp: { exif: webpExif, icc: webpIcc },
+};
+
+async function rawBlocks(
+  kind: ImageKind,
+  bytes: Uint8Array,
+): Promise<Pick<ImageMetadata, 'exif' | 'icc'> & { dropped: string[] }> {
+  const readers = READERS[kind];
+  const dropped: string[] = [];
+  const read = async (reader: BlockReader | undefined) => {
+    try {
+      return reader ? await reader(bytes) : null;
+    } catch (error) {
+      // Damaged metadata is dropped, not fatal: the pixels decide whether the file opens. An
+      // oversized block is dropped too, and the user is told.
+      if (error instanceof MetadataTooLargeError)
+        dropped.push(`${error.message}: it was left out.`);
+      return null;
+    }
+  };
+  return { exif: await read(readers?.exif), icc: await read(readers?.icc), dropped };
 }
 
 interface ExifSummary {
@@ -89,13 +109,13 @@ async function summary(exif: Uint8Array | null, icc: Uint8Array | null) {
 }
 
 export async function readMetadata(kind: ImageKind, bytes: Uint8Array): Promise<ImageMetadata> {
-  const { exif, icc } = rawBlocks(kind, bytes);
-  if (!exif && !icc) return NO_METADATA;
+  const { exif, icc, dropped } = await rawBlocks(kind, bytes);
+  if (!exif && !icc) return dropped.length ? { ...NO_METADATA, dropped } : NO_METADATA;
   // The summary is only for display: a parsing failure must not stop the image from opening.
   const described = await summary(exif, icc).catch(() => ({
     camera: exif ? 'EXIF data' : null,
     orientation: null,
     profile: icc ? 'ICC profile' : null,
   }));
-  return { exif, icc, ...described };
+  return { exif, icc, ...described, ...(dropped.length ? { dropped } : {}) };
 }

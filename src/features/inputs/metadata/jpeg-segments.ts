@@ -3,6 +3,7 @@
  * (APP2 "ICC_PROFILE\0", possibly split over several segments) live.
  */
 import { concat, EXIF_HEADER, startsWithAscii } from './binary.ts';
+import { checkSize, MAX_EXIF_BYTES, MAX_ICC_BYTES } from './limits.ts';
 
 export interface JpegSegment {
   marker: number;
@@ -43,7 +44,9 @@ export function jpegExif(bytes: Uint8Array): Uint8Array | null {
   const segment = jpegSegments(bytes).find(
     (s) => s.marker === 0xe1 && startsWithAscii(s.data, EXIF_HEADER),
   );
-  return segment ? segment.data.slice(EXIF_HEADER.length) : null;
+  if (!segment) return null;
+  checkSize('The EXIF block', segment.data.length - EXIF_HEADER.length, MAX_EXIF_BYTES);
+  return segment.data.slice(EXIF_HEADER.length);
 }
 
 export function jpegIcc(bytes: Uint8Array): Uint8Array | null {
@@ -51,6 +54,11 @@ export function jpegIcc(bytes: Uint8Array): Uint8Array | null {
     .filter((s) => s.marker === 0xe2 && startsWithAscii(s.data, ICC_HEADER))
     .map((s) => ({ seq: s.data[12], data: s.data.subarray(14) }))
     .sort((a, b) => a.seq - b.seq);
+  checkSize(
+    'The colour profile',
+    parts.reduce((n, p) => n + p.data.length, 0),
+    MAX_ICC_BYTES,
+  );
   return parts.length ? concat(parts.map((p) => p.data)) : null;
 }
 

@@ -3,6 +3,7 @@
  * extended (VP8X) header with the matching flags. https://developers.google.com/speed/webp/docs/riff_container
  */
 import { ascii, concat, EXIF_HEADER, startsWithAscii } from './binary.ts';
+import { checkSize, MAX_EXIF_BYTES, MAX_ICC_BYTES } from './limits.ts';
 
 export interface RiffChunk {
   type: string;
@@ -29,6 +30,7 @@ export function webpChunks(bytes: Uint8Array): RiffChunk[] {
 export function webpExif(bytes: Uint8Array): Uint8Array | null {
   const chunk = webpChunks(bytes).find((c) => c.type === 'EXIF');
   if (!chunk) return null;
+  checkSize('The EXIF block', chunk.data.length, MAX_EXIF_BYTES + EXIF_HEADER.length);
   // Some writers keep JPEG's "Exif\0\0" prefix; the chunk should hold bare TIFF data.
   return startsWithAscii(chunk.data, EXIF_HEADER)
     ? chunk.data.slice(EXIF_HEADER.length)
@@ -36,11 +38,10 @@ export function webpExif(bytes: Uint8Array): Uint8Array | null {
 }
 
 export function webpIcc(bytes: Uint8Array): Uint8Array | null {
-  return (
-    webpChunks(bytes)
-      .find((c) => c.type === 'ICCP')
-      ?.data.slice() ?? null
-  );
+  const chunk = webpChunks(bytes).find((c) => c.type === 'ICCP');
+  if (!chunk) return null;
+  checkSize('The colour profile', chunk.data.length, MAX_ICC_BYTES);
+  return chunk.data.slice();
 }
 
 function chunk(type: string, data: Uint8Array): Uint8Array {

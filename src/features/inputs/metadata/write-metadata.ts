@@ -6,6 +6,7 @@ import type { OutputFormat } from '../../../lib/encode-image.ts';
 import { rewriteExif, jpegWithExif } from './exif-rewrite.ts';
 import type { ImageMetadata } from './image-metadata.ts';
 import { iccSegments, insertSegments, withoutIcc } from './jpeg-segments.ts';
+import { formatBytes, MAX_EXIF_BYTES, MAX_ICC_BYTES } from './limits.ts';
 import { pngWithMetadata } from './png-chunks.ts';
 import { webpWithMetadata } from './riff.ts';
 
@@ -25,14 +26,21 @@ export function writeMetadata(
 ): MetadataWriteResult {
   const dropped: string[] = [];
   let exif: Uint8Array | null = null;
-  if (meta.exif) {
+  // The same caps as on reading (metadata/limits.ts): nothing larger is parsed or re-encoded.
+  if (meta.exif && meta.exif.length > MAX_EXIF_BYTES) {
+    dropped.push(`EXIF (larger than ${formatBytes(MAX_EXIF_BYTES)})`);
+  } else if (meta.exif) {
     try {
       exif = rewriteExif(meta.exif, size);
     } catch (error) {
       dropped.push(`EXIF (${error instanceof Error ? error.message : 'unreadable'})`);
     }
   }
-  const icc = meta.icc;
+  let icc = meta.icc;
+  if (icc && icc.length > MAX_ICC_BYTES) {
+    dropped.push(`ICC profile (larger than ${formatBytes(MAX_ICC_BYTES)})`);
+    icc = null;
+  }
   const kept = [...(exif ? ['EXIF'] : []), ...(icc ? ['ICC profile'] : [])];
   if (!exif && !icc) return { bytes: encoded, kept, dropped };
   let bytes: Uint8Array;
