@@ -29,6 +29,7 @@ import {
   type EngineTensor,
   type TensorFactory,
 } from './session.ts';
+import { cropImage, MIN_MODEL_INPUT, padEdges } from './min-size.ts';
 import { copyRect, TileBlender } from './tiling/blend.ts';
 import { chooseTileSize, planTiles, type TilePlan } from './tiling/plan.ts';
 
@@ -100,6 +101,9 @@ export async function upscaleImage(
     );
   }
   signal?.throwIfAborted();
+  if (image.width < MIN_MODEL_INPUT || image.height < MIN_MODEL_INPUT) {
+    return upscaleTiny(session, tensors, image, opts);
+  }
   const plan = planFor(image.width, image.height, opts);
   const withAlpha = hasTransparency(image);
   const source = withAlpha ? bleedTransparentColors(image) : image;
@@ -158,4 +162,34 @@ export async function upscaleImage(
     opts.onProgress?.(done, total);
   }
   return blender.output;
+}
+
+/**
+ * An image with a side under MIN_MODEL_INPUT: upscaled edge-padded to that size (min-size.ts),
+ * then cropped, reported as one block.
+ */
+async function upscaleTiny(
+  session: EngineSession,
+  tensors: TensorFactory,
+  image: RgbaImage,
+  opts: UpscaleOptions,
+): Promise<RgbaImage> {
+  const { scale } = opts;
+  const padded = padEdges(image);
+  const big = await upscaleImage(session, tensors, padded.image, {
+    ...opts,
+    onTile: undefined,
+    onProgress: undefined,
+  });
+  const out = cropImage(
+    big,
+    padded.left * scale,
+    padded.top * scale,
+    image.width * scale,
+    image.height * scale,
+  );
+  const rect = { x: 0, y: 0, width: out.width, height: out.height };
+  opts.onTile?.({ rect, data: out.data.slice(), done: 1, total: 1 });
+  opts.onProgress?.(1, 1);
+  return out;
 }

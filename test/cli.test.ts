@@ -73,12 +73,29 @@ describe('gendr-web upscale', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 80, 60]);
   });
 
-  it('defaults to medium x4 and picks the format from the extension', async () => {
+  it('defaults to realesr-general-x4v3 and picks the format from the extension', async () => {
     const out = path.join(dir, 'small.webp');
-    const r = await cli('upscale', '-q', '--tile', '32', path.join(dir, 'small.png'), out);
+    const r = await cli('upscale', '-q', path.join(dir, 'small.png'), out);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     const meta = await sharp(out).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['webp', 160, 120]);
+  });
+
+  it('resizes any model to --scale 2 or 3 after its own scale (Lanczos)', async () => {
+    const out = path.join(dir, 'small@3x.png');
+    const r = await cli(
+      'upscale',
+      '-m',
+      'esrgan-slim-x2',
+      '-s',
+      '3',
+      path.join(dir, 'small.png'),
+      out,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('120x90 with esrgan-slim-x2 (x2, resized)');
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height]).toEqual([120, 90]);
   });
 
   it('does a folder, names outputs <name>@<scale>x, and reports a broken file by name', async () => {
@@ -110,7 +127,7 @@ describe('gendr-web upscale', () => {
     [['upscale', 'a.png'], 'expected <input> and <output>'],
     [['upscale', '--scale', 'two', 'a.png', 'b.png'], '--scale must be an integer'],
     [['upscale', '--model', 'huge', 'a.png', 'b.png'], "unknown model 'huge'"],
-    [['upscale', '--model', 'esrgan-slim-x2', '--scale', '4', 'a.png', 'b.png'], 'conflicts'],
+    [['upscale', '--model', 'esrgan-slim-x2', '--scale', '8', 'a.png', 'b.png'], 'conflicts'],
     [['frobnicate'], "unknown command 'frobnicate'"],
   ])('rejects a wrong command line: %j', async (args, message) => {
     const r = await cli(...args);

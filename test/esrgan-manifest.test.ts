@@ -9,6 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { decodeModel } from '../tools/onnx/graph-builder.ts';
 import { DEFAULT_MODEL_ID, esrganModelSpecs } from '../tools/esrgan/catalog.ts';
 import { convertEsrgan } from '../tools/esrgan/convert-esrgan.ts';
+import {
+  BUILTIN_DEFAULT_GPU_ID,
+  BUILTIN_DEFAULT_ID,
+  REAL_ESRGAN_SPECS,
+} from '../tools/ncnn/catalog.ts';
 import { modelFile, modelsDir, nodeModulesDir, readModelIndex } from './helpers/builtin-models.ts';
 import { runImageModel } from './helpers/ort-image-model.ts';
 import type { PlanarImage } from './helpers/test-image.ts';
@@ -16,11 +21,19 @@ import type { PlanarImage } from './helpers/test-image.ts';
 const specs = esrganModelSpecs();
 
 describe('public/models/index.json', () => {
-  it('lists every ESRGAN model, medium x4 by default, each as in its manifest.json', () => {
+  it('lists Real-ESRGAN then every ESRGAN model, each as in its manifest.json', () => {
     const index = readModelIndex();
     expect(index.version).toBe(1);
-    expect(index.default).toBe(DEFAULT_MODEL_ID);
-    expect(index.models.map((m) => m.id)).toEqual(specs.map((s) => s.id));
+    expect(index.default).toBe(BUILTIN_DEFAULT_ID);
+    expect(index.defaultGpu).toBe(BUILTIN_DEFAULT_GPU_ID);
+    expect(index.models.map((m) => m.id)).toEqual([
+      ...REAL_ESRGAN_SPECS.map((s) => s.id),
+      ...specs.map((s) => s.id),
+    ]);
+    expect(index.models.filter((m) => m.group === 'classic').map((m) => m.id)).toEqual(
+      specs.map((s) => s.id),
+    );
+    expect(specs.map((s) => s.id)).toContain(DEFAULT_MODEL_ID);
     for (const m of index.models) {
       const manifest = JSON.parse(
         fs.readFileSync(path.join(modelsDir, m.id, 'manifest.json'), 'utf8'),

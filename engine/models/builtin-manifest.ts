@@ -10,15 +10,21 @@ export interface BuiltinModelManifest {
   name: string;
   /** One line for the model picker. */
   description: string;
-  /** 'rdn' (slim, medium) or 'rrdn' (thick). */
+  /** 'rdn' (slim, medium), 'rrdn' (thick), 'rrdbnet' or 'srvggnet-compact' (Real-ESRGAN). */
   architecture: string;
-  /** 'esrgan-slim' | 'esrgan-medium' | 'esrgan-thick'. */
+  /** 'esrgan-slim' | 'esrgan-medium' | 'esrgan-thick' | 'real-esrgan'. */
   family: string;
   scale: number;
   /** Value range the model takes; its output uses the same range and is clipped to it. */
   inputRange: [number, number];
   licence: string;
   source: { package: string; version: string; path: string };
+  /** sha256 of each source file the model was converted from, by file name (ncnn models). */
+  sourceSha256?: Record<string, string>;
+  /** Picker group: 'photo' and 'anime' (Real-ESRGAN), 'classic' (UpscalerJS ESRGAN). */
+  group?: 'photo' | 'anime' | 'classic';
+  /** Within a group: 'best' quality or 'fast'. */
+  tier?: 'best' | 'fast';
   /** The ONNX file, relative to the manifest. */
   file: string;
   bytes: number;
@@ -31,5 +37,7 @@ export interface BuiltinModelManifest {
 export interface BuiltinModelIndex {
   version: 1;
   default: string;
+  /** Model to pick instead of `default` when a hardware WebGPU adapter exists. */
+  defaultGpu?: string;
   models: BuiltinModelManifest[];
 }

@@ -47,10 +47,42 @@ export function shortFamily(manifest: BuiltinModelManifest): string {
   return manifest.family.replace(/^esrgan-/, '');
 }
 
+/** Output scales any model can be resized to after its own scale (as Real-ESRGAN's --outscale). */
+export const OUT_SCALES = [2, 3, 4] as const;
+
+export interface ResolvedModel {
+  manifest: BuiltinModelManifest;
+  /** The scale of the written image: the model's own, or one of OUT_SCALES after a resize. */
+  outScale: number;
+}
+
 /**
  * Picks a model from `--model` (a built-in id like 'esrgan-slim-x2', or a family: 'slim',
- * 'esrgan-slim', ...) and `--scale`. Default: medium x4.
+ * 'esrgan-slim', ...) and `--scale`. Without `--model`: index.json's default model, resized to
+ * `--scale` when that differs from its own. A family picks its model of that scale; an id runs its
+ * own scale, then resizes to `--scale` (2, 3 or 4).
  */
+export function resolveUpscale(
+  index: BuiltinModelIndex,
+  model: string | undefined,
+  scale: number | undefined,
+): ResolvedModel {
+  const byId = index.models.find((m) => m.id === (model ?? index.default));
+  if (byId) {
+    if (scale === undefined || scale === byId.scale)
+      return { manifest: byId, outScale: byId.scale };
+    if (!(OUT_SCALES as readonly number[]).includes(scale)) {
+      throw new UsageError(
+        `--scale ${scale} conflicts with ${byId.id} (a x${byId.scale} model): ` +
+          `use its own scale or ${OUT_SCALES.join(', ')}`,
+      );
+    }
+    return { manifest: byId, outScale: scale };
+  }
+  return { manifest: resolveModel(index, model, scale), outScale: scale ?? DEFAULT_SCALE };
+}
+
+/** A family's model of `scale` (default DEFAULT_FAMILY x DEFAULT_SCALE), or a model by id. */
 export function resolveModel(
   index: BuiltinModelIndex,
   model: string | undefined,

@@ -76,6 +76,7 @@ export async function convertEsrgan(
     scale: spec.scale,
     inputRange: [...family.inputRange],
     licence: 'MIT',
+    group: 'classic',
     source: {
       package: family.package,
       version: await packageVersion(nodeModules, family.package),

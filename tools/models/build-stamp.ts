@@ -17,7 +17,7 @@ export interface BuildStamp {
 }
 
 /** Folders (relative to the repository root) whose .ts files make up the converter. */
-export const CONVERTER_SOURCES = ['tools/esrgan', 'tools/onnx', 'tools/models'];
+export const CONVERTER_SOURCES = ['tools/esrgan', 'tools/ncnn', 'tools/onnx', 'tools/models'];
 
 export async function stampKey(
   repoRoot: string,

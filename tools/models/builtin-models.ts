@@ -1,5 +1,6 @@
 /**
- * Builds the built-in models into public/models: <id>/model.onnx, <id>/manifest.json and
+ * Builds the built-in models (Real-ESRGAN from ncnn, tools/ncnn/; UpscalerJS ESRGAN from TF.js,
+ * tools/esrgan/) into public/models: <id>/model.onnx, <id>/manifest.json and
  * index.json, skipping models whose files are current (see build-stamp.ts). The converter is
  * imported only when something has to be converted, so the up-to-date check stays fast.
  */
@@ -9,7 +10,13 @@ import type {
   BuiltinModelIndex,
   BuiltinModelManifest,
 } from '../../engine/models/builtin-manifest.ts';
-import { DEFAULT_MODEL_ID, ESRGAN_FAMILIES, esrganModelSpecs } from '../esrgan/catalog.ts';
+import { ESRGAN_FAMILIES, esrganModelSpecs } from '../esrgan/catalog.ts';
+import {
+  BUILTIN_DEFAULT_GPU_ID,
+  BUILTIN_DEFAULT_ID,
+  REAL_ESRGAN_SPECS,
+  UPSCAYL_PACKAGE,
+} from '../ncnn/catalog.ts';
 import { readStamp, stampKey, STAMP_FILE, type BuildStamp } from './build-stamp.ts';
 
 export interface BuildOptions {
@@ -33,18 +40,23 @@ export async function buildBuiltinModels(options: BuildOptions): Promise<BuildRe
   const start = performance.now();
   const outDir = options.outDir ?? path.join(options.repoRoot, 'public', 'models');
   const nodeModules = options.nodeModules ?? path.join(options.repoRoot, 'node_modules');
-  const specs = esrganModelSpecs();
+  const esrganSpecs = esrganModelSpecs();
+  // Index order: Real-ESRGAN first, then the classic ESRGAN models.
+  const specs = [
+    ...REAL_ESRGAN_SPECS.map((s) => ({ id: s.id, realEsrgan: s })),
+    ...esrganSpecs.map((s) => ({ id: s.id, esrgan: s })),
+  ];
 
   const versions: Record<string, string> = {};
   const missing: string[] = [];
-  for (const family of ESRGAN_FAMILIES) {
+  for (const sourcePackage of [...ESRGAN_FAMILIES.map((f) => f.package), UPSCAYL_PACKAGE]) {
     try {
       const pkg = JSON.parse(
-        await readFile(path.join(nodeModules, family.package, 'package.json'), 'utf8'),
+        await readFile(path.join(nodeModules, sourcePackage, 'package.json'), 'utf8'),
       ) as { version: string };
-      versions[family.package] = pkg.version;
+      versions[sourcePackage] = pkg.version;
     } catch {
-      missing.push(family.package);
+      missing.push(sourcePackage);
     }
   }
   const indexFile = path.join(outDir, 'index.json');
@@ -69,12 +81,16 @@ export async function buildBuiltinModels(options: BuildOptions): Promise<BuildRe
   }
 
   // Default model first, so it is usable as soon as possible.
-  todo.sort((a, b) => Number(b.id === DEFAULT_MODEL_ID) - Number(a.id === DEFAULT_MODEL_ID));
+  todo.sort((a, b) => Number(b.id === BUILTIN_DEFAULT_ID) - Number(a.id === BUILTIN_DEFAULT_ID));
   await mkdir(outDir, { recursive: true });
   const { convertEsrgan } = await import('../esrgan/convert-esrgan.ts');
+  const { convertRealEsrgan } = await import('../ncnn/convert-real-esrgan.ts');
   for (const spec of todo) {
     const t0 = performance.now();
-    const { bytes, manifest, converted } = await convertEsrgan(nodeModules, spec);
+    const { bytes, manifest, converted } =
+      'realEsrgan' in spec
+        ? await convertRealEsrgan(nodeModules, spec.realEsrgan)
+        : await convertEsrgan(nodeModules, spec.esrgan);
     const dir = path.join(outDir, spec.id);
     await mkdir(dir, { recursive: true });
     await writeAtomic(path.join(dir, manifest.file), bytes);
@@ -123,9 +139,12 @@ async function currentManifest(
 async function writeIndex(file: string, models: BuiltinModelManifest[]): Promise<void> {
   const index: BuiltinModelIndex = {
     version: 1,
-    default: models.some((m) => m.id === DEFAULT_MODEL_ID)
-      ? DEFAULT_MODEL_ID
-      : (models[0]?.id ?? DEFAULT_MODEL_ID),
+    default: models.some((m) => m.id === BUILTIN_DEFAULT_ID)
+      ? BUILTIN_DEFAULT_ID
+      : (models[0]?.id ?? BUILTIN_DEFAULT_ID),
+    ...(models.some((m) => m.id === BUILTIN_DEFAULT_GPU_ID)
+      ? { defaultGpu: BUILTIN_DEFAULT_GPU_ID }
+      : {}),
     models,
   };
   await writeAtomic(file, json(index));

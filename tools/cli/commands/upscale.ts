@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { decodeImage } from '../../image-io/decode.ts';
 import {
   extensionFor,
@@ -11,9 +12,10 @@ import {
 } from '../../image-io/encode.ts';
 import { createOrtNodeRuntime } from '../../runtime/ort-node.ts';
 import { chooseTileSize } from '../../../engine/tiling/plan.ts';
+import type { RgbaImage } from '../../../engine/image.ts';
 import { planFor, upscaleImage } from '../../../engine/upscale.ts';
 import { intOption, parseCommandArgs } from '../args.ts';
-import { loadModelIndex, modelFile, resolveModel } from '../builtin-models.ts';
+import { loadModelIndex, modelFile, resolveUpscale } from '../builtin-models.ts';
 import { EXIT_FAILED, EXIT_OK, type CliCommand, type CliIo } from '../command.ts';
 import { createProgress } from '../progress.ts';
 import { packUpscaleCommand } from './pack-upscale.ts';
@@ -36,7 +38,7 @@ export const IMAGE_EXTENSIONS = new Set([
 
 const HELP = `Usage: gendr-web upscale <input> <output> [options]
 
-Super-resolves an image with a built-in ESRGAN model, on the CPU (onnxruntime-node).
+Super-resolves an image with a built-in model (Real-ESRGAN, ESRGAN), on the CPU (onnxruntime-node).
 
   <input>   an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF), or a folder of them
   <output>  for a file: the output file; its extension picks the format (.png, .webp, .jpg)
@@ -46,8 +48,9 @@ Super-resolves an image with a built-in ESRGAN model, on the CPU (onnxruntime-no
 
 Options:
   -m, --model <id|family>  a built-in model id (see \`gendr-web models\`) or a family:
-                           slim, medium, thick (default: medium)
-  -s, --scale <n>          scale factor with a family: 2, 3, 4 or 8 (default: 4)
+                           slim, medium, thick (default: realesr-general-x4v3)
+  -s, --scale <n>          with a family: its model of that scale (2, 3, 4 or 8); with an id
+                           or the default: 2, 3 or 4, the model's output resized (Lanczos)
       --tile <n>           tile size in input pixels, context included (default: at most
                            ${CLI_TILE_CORE} + 2 x the model's tile margin, smaller where that
                            means less work)
@@ -118,8 +121,8 @@ async function run(args: string[], io: CliIo): Promise<number> {
     if (!quiet) io.stderr.write(`${line}\n`);
   };
 
-  const manifest = resolveModel(await loadModelIndex(), values.model, scale);
-  const jobs = await planJobs(input, output, manifest.scale, format, log);
+  const { manifest, outScale } = resolveUpscale(await loadModelIndex(), values.model, scale);
+  const jobs = await planJobs(input, output, outScale, format, log);
   const overlap = overlapOpt ?? manifest.tileMargin;
   if (overlap < manifest.tileMargin) {
     log(
@@ -149,10 +152,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
           tile ?? chooseTileSize(image.width, image.height, { maxTileSize, overlap });
         const plan = planFor(image.width, image.height, { tileSize, overlap });
         log(
-          `${label}: ${image.width}x${image.height} -> ${image.width * manifest.scale}x${image.height * manifest.scale}` +
-            ` with ${manifest.id}, ${plan.tiles.length} tile(s) of ${plan.tileWidth}x${plan.tileHeight}, ${threads} thread(s)`,
+          `${label}: ${image.width}x${image.height} -> ${image.width * outScale}x${image.height * outScale}` +
+            ` with ${manifest.id}${outScale === manifest.scale ? '' : ` (x${manifest.scale}, resized)`}, ${plan.tiles.length} tile(s) of ${plan.tileWidth}x${plan.tileHeight}, ${threads} thread(s)`,
         );
-        const result = await upscaleImage(session, runtime, image, {
+        const upscaled = await upscaleImage(session, runtime, image, {
           scale: manifest.scale,
           inputRange: manifest.inputRange,
           tileSize,
@@ -161,6 +164,10 @@ async function run(args: string[], io: CliIo): Promise<number> {
           onProgress: (done, total) => progress?.update(done, total),
         });
         progress?.end();
+        const result =
+          outScale === manifest.scale
+            ? upscaled
+            : await resizeLanczos(upscaled, image.width * outScale, image.height * outScale);
         await fs.mkdir(path.dirname(path.resolve(job.output)), { recursive: true });
         await writeImage(result, job.output);
         log(`${label}: wrote ${job.output} in ${((performance.now() - start) / 1000).toFixed(1)}s`);
@@ -180,6 +187,19 @@ async function run(args: string[], io: CliIo): Promise<number> {
     log(`${ok} of ${jobs.length} image(s) upscaled${failed ? `, ${failed} failed` : ''}`);
   }
   return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+/** Resizes with libvips' Lanczos-3 (sharp), as Real-ESRGAN's --outscale does with Lanczos-4. */
+async function resizeLanczos(image: RgbaImage, width: number, height: number): Promise<RgbaImage> {
+  const { data, info } = await sharp(
+    Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+    { raw: { width: image.width, height: image.height, channels: 4 } },
+  )
+    .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 4) throw new Error(`resize gave ${info.channels} channels`);
+  return { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 
 function parseFormat(value: string | undefined): OutputFormat | undefined {
