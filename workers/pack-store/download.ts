@@ -9,6 +9,7 @@
 import { chunkReader } from './chunk-reader.ts';
 import { PackInstallError } from './errors.ts';
 import { megabytes } from './quota.ts';
+import { errorText } from '../contract/error-text.ts';
 
 /** No bytes for this long and the download counts as stalled. */
 export const STALL_TIMEOUT_MS = 30_000;
@@ -36,10 +37,6 @@ export interface DownloadOptions {
   signal: AbortSignal;
   stallTimeoutMs?: number;
   attempts?: number;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 class Stalled extends Error {}

@@ -47,6 +47,7 @@ import type {
 import { checkQuota, isQuotaExceeded, quotaError, StorageRefusedError } from './quota.ts';
 import { blobSource } from '../opfs/random-access.ts';
 import { SpeedMeter } from './speed-meter.ts';
+import { errorText } from '../contract/error-text.ts';
 
 /** manifest.json is small; anything bigger is not one. */
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -66,10 +67,6 @@ interface PackInput {
   manifestBytes: Uint8Array;
   /** Opens one file listed in the manifest, at a byte offset where the source can seek. */
   open(path: string, manifest: PackManifest): OpenAt;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The manifest URL for what the user typed: a manifest.json URL or the pack folder's URL. */

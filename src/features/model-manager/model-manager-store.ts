@@ -10,6 +10,7 @@ import {
   type InstallProgress,
   type InstallSource,
 } from './pack-store-client.ts';
+import { errorText } from '../../../workers/contract/error-text.ts';
 
 export interface StorageInfo {
   usage: number;
@@ -37,10 +38,6 @@ export interface ModelManagerState {
   cancelInstall(): void;
   remove(id: string): Promise<void>;
   dismissError(): void;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 async function storageInfo(): Promise<StorageInfo | null> {
