@@ -66,3 +66,22 @@ test('×2 with a ×4 model: the model runs at ×4 and the result is resized', as
   await sharp(reference).resize(64, 64, { kernel: 'lanczos3' }).png().toFile(resized);
   expect(maxChannelDiff(out, await readRgba(resized))).toBeLessThanOrEqual(16);
 });
+
+test('WebGPU (onnxruntime-web/webgpu) restores like WASM with realesr-general-x4v3', async ({
+  page,
+}) => {
+  // A software adapter here is 100-500x slower than WASM: a 16x16 crop.
+  const input = await crop(16);
+  await openApp(page);
+  await page.getByTestId('model-option-realesr-general-x4v3').check();
+  await chooseBackend(page, 'wasm');
+  await openFile(page, input);
+  await waitForResult(page);
+  const wasm = await readRgba((await download(page, 'general-wasm.png')).file);
+  await chooseBackend(page, 'webgpu');
+  await page.getByTestId('restore-button').click();
+  await waitForResult(page, 240_000);
+  await expect(page.getByTestId('backend-used')).toHaveAttribute('data-backend', 'webgpu');
+  const webgpu = await readRgba((await download(page, 'general-webgpu.png')).file);
+  expect(maxChannelDiff(webgpu, wasm)).toBeLessThanOrEqual(2);
+});
