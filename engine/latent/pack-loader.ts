@@ -16,6 +16,7 @@ import {
   type PackManifest,
 } from './manifest.ts';
 import { checkPackInterface, type PackInterface, type PackSessions } from './pack-interface.ts';
+import type { SegmentedDecoderSessions } from './kl-vae/segmented-decode.ts';
 import type { PackEmbeddings } from './pipeline.ts';
 import { parseSafetensors, tensorToFloat32 } from './safetensors.ts';
 
@@ -109,7 +110,8 @@ export function readPackEmbeddings(m: PackManifest, bytes: Uint8Array): PackEmbe
 
 export interface LoadedPack {
   manifest: PackManifest;
-  sessions: PackSessions;
+  /** With the segmented decoder's sessions where the pack has them (runPack uses them). */
+  sessions: PackSessions & SegmentedDecoderSessions;
   embeddings?: PackEmbeddings;
   packInterface: PackInterface;
   /** The graphs loaded (their form and pack paths): the variant for the runtime's backend. */
@@ -145,7 +147,7 @@ export async function loadPack(
     await Promise.all(created.map((s) => s.release?.()));
   };
   try {
-    const sessions: Partial<PackSessions> = {};
+    const sessions: Partial<PackSessions & SegmentedDecoderSessions> = {};
     let embeddings: PackEmbeddings | undefined;
     // External data read (and checked) for the graph that comes next; released once it is loaded.
     let externalData: ExternalDataFile[] = [];
@@ -164,6 +166,8 @@ export async function loadPack(
         created.push(session);
         if (path === graphs.vaeEncoder) sessions.vaeEncoder = session;
         else if (path === graphs.unet) sessions.unet = session;
+        else if (path === manifest.vae.segmentedDecoder?.mid) sessions.vaeDecoderMid = session;
+        else if (path === manifest.vae.segmentedDecoder?.up) sessions.vaeDecoderUp = session;
         else sessions.vaeDecoder = session;
       } else if (manifest.unet && path === manifest.unet.embeddings.file) {
         embeddings = readPackEmbeddings(manifest, bytes);
@@ -174,7 +178,7 @@ export async function loadPack(
       }
       opts.onProgress?.(++done, paths.length);
     }
-    const full = sessions as PackSessions;
+    const full = sessions as PackSessions & SegmentedDecoderSessions;
     const packInterface = checkPackInterface(full, manifest);
     return { manifest, sessions: full, embeddings, packInterface, graphs, release };
   } catch (e) {

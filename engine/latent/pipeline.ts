@@ -26,6 +26,13 @@ import {
   type ColorFix,
 } from './color-fix.ts';
 import { floatToHalf } from './float16.ts';
+import {
+  decodeSegmented,
+  segmentedRunCount,
+  type KlStatsMode,
+  type SegmentedDecoderSessions,
+  type SegmentedKlDecoder,
+} from './kl-vae/segmented-decode.ts';
 import type { PackManifest } from './manifest.ts';
 import { checkPackInterface, type PackInterface, type PackSessions } from './pack-interface.ts';
 import {
@@ -93,6 +100,29 @@ export interface RunPackOptions {
   onStage?: (report: StageReport) => void;
   /** The checked interface, when the caller already has it (from loadPack). */
   packInterface?: PackInterface;
+  /**
+   * GroupNorm statistics of a tiled segmented KL decoder: 'exact' (default; tiled = untiled) or
+   * 'fast' (estimated from a 2×-downscaled pass; one tiled decode).
+   */
+  klStats?: KlStatsMode;
+}
+
+/** The pack's segmented KL decoder, where it has one and its sessions were loaded. */
+function segmentedDecoder(
+  sessions: PackSessions & SegmentedDecoderSessions,
+  m: PackManifest,
+  type: PackInterface['decoder']['type'],
+): SegmentedKlDecoder | null {
+  const seg = m.vae.segmentedDecoder;
+  if (!seg || !sessions.vaeDecoderMid || !sessions.vaeDecoderUp) return null;
+  return {
+    mid: sessions.vaeDecoderMid,
+    up: sessions.vaeDecoderUp,
+    norms: seg.norms,
+    reach: seg.reach,
+    factor: m.vae.downscaleFactor,
+    type,
+  };
 }
 
 interface Ctx {
@@ -292,7 +322,7 @@ function streamPlan(
 
 /** Runs a pack on an RGBA image; returns the restored image at `manifest.input.scale`×. */
 export async function runPack(
-  sessions: PackSessions,
+  sessions: PackSessions & SegmentedDecoderSessions,
   manifest: PackManifest,
   image: RgbaImage,
   opts: RunPackOptions,
@@ -347,10 +377,17 @@ export async function runPack(
   const lw = Wp / f;
   const lh = Hp / f;
   const unetGrid = m.unet ? tileGrid(lw, lh, tiling.unet, m.unet.sizeMultiple) : null;
-  const decGrid = tileGrid(lw, lh, tiling.decoder, 1);
+  // A segmented KL decoder decodes tiles with whole-image GroupNorm statistics (seam-free): the
+  // stage below then streams its result as a single tile.
+  const seg = segmentedDecoder(sessions, m, io.decoder.type);
+  const tiledGrid = tileGrid(lw, lh, tiling.decoder, 1);
+  const useSeg = seg !== null && tileCount(tiledGrid) > 1;
+  const decGrid = useSeg ? [[{ x: 0, y: 0, width: lw, height: lh, row: 0, col: 0 }]] : tiledGrid;
+  const decRuns = useSeg
+    ? segmentedRunCount(seg, lw, lh, tiling.decoder.tile, opts.klStats)
+    : tileCount(decGrid);
   const cfgRuns = emb?.negative && m.unet && m.unet.embeddings.guidanceScale !== 1 ? 2 : 1;
-  const totalRuns =
-    tileCount(encGrid) + (unetGrid ? tileCount(unetGrid) * cfgRuns : 0) + tileCount(decGrid);
+  const totalRuns = tileCount(encGrid) + (unetGrid ? tileCount(unetGrid) * cfgRuns : 0) + decRuns;
   let runs = 0;
   const ctx: Ctx = {
     tensors: opts.tensors,
@@ -439,13 +476,28 @@ export async function runPack(
     for (const t of decGrid[r]) {
       signal?.throwIfAborted();
       const crop = singleDec ? zLatent : cropPlanar(zLatent, t.x, t.y, t.width, t.height);
-      const input = floatTensor(ctx.tensors, io.decoder.type, crop.data, [1, C, t.height, t.width]);
-      const { data, dims } = await runOnce(
-        sessions.vaeDecoder,
-        { latent_sample: input },
-        'sample',
-        'vae_decoder',
-      );
+      const { data, dims } =
+        useSeg && seg
+          ? await decodeSegmented(seg, zLatent, {
+              tensors: ctx.tensors,
+              tile: tiling.decoder.tile,
+              mode: opts.klStats,
+              signal,
+              onRun: ctx.step,
+            }).then((d) => ({ data: d.data, dims: [1, 3, d.height, d.width] }))
+          : await runOnce(
+              sessions.vaeDecoder,
+              {
+                latent_sample: floatTensor(ctx.tensors, io.decoder.type, crop.data, [
+                  1,
+                  C,
+                  t.height,
+                  t.width,
+                ]),
+              },
+              'sample',
+              'vae_decoder',
+            );
       const pw = t.width * f;
       const ph = t.height * f;
       expectDims('vae_decoder', dims, [1, 3, ph, pw]);
@@ -464,7 +516,7 @@ export async function runPack(
         ph,
         singleDec ? new Float32Array(pw * ph).fill(1) : featherWeights(pw, ph, ramps),
       );
-      ctx.step();
+      if (!useSeg) ctx.step();
     }
     // Rows above the next tile row are final: normalize, crop, map to [0, 1] and clamp them.
     const finalRows = Math.min(H, r < decGrid.length - 1 ? decGrid[r + 1][0].y * f : Hp);
@@ -484,7 +536,7 @@ export async function runPack(
     if (colorFix !== 'adain') emitBands(r);
   }
   // Colour fixing and streaming of bands during decoding is not decoder time.
-  opts.onStage?.({ stage: 'decode', ms: performance.now() - t0 - fixMs, runs: tileCount(decGrid) });
+  opts.onStage?.({ stage: 'decode', ms: performance.now() - t0 - fixMs, runs: decRuns });
   emitBands(decGrid.length - 1);
   opts.onStage?.({ stage: 'colorfix', ms: fixMs, runs: 0 });
   return result;

@@ -120,6 +120,11 @@ export const packRunner: ModelRunner<LoadedPackModel> = {
       vaeEncoder: context.wrap(sessions.vaeEncoder, 1),
       unet: sessions.unet ? context.wrap(sessions.unet, 1) : undefined,
       vaeDecoder: context.wrap(sessions.vaeDecoder, manifest.vae.downscaleFactor),
+      // The seam-free decoder's two graphs, where the pack has them (engine/latent/kl-vae).
+      vaeDecoderMid: sessions.vaeDecoderMid ? context.wrap(sessions.vaeDecoderMid, 1) : undefined,
+      vaeDecoderUp: sessions.vaeDecoderUp
+        ? context.wrap(sessions.vaeDecoderUp, manifest.vae.downscaleFactor)
+        : undefined,
     };
     // One progress scale for the UI: session runs over all stages (encoder, UNet and decoder
     // tiles). Output blocks carry the same counts, so the bar never jumps between two scales.

@@ -1,0 +1,273 @@
+/**
+ * Seam-free tiled decoding with an AutoencoderKL decoder in its segmented form (the builder's
+ * vae_decoder_mid + vae_decoder_up, tools/builder/architectures/sd-vae/segmented.ts):
+ *
+ * 1. the mid graph (post_quant_conv, conv_in, mid block with attention) runs once, untiled, on
+ *    the whole latent — it is at latent resolution, so its attention is exact over the image;
+ * 2. the up graph runs over tiles of the mid output whose overlap is at least twice its receptive
+ *    reach, so each tile's core (the tile cut at the middle of each overlap) is computed exactly;
+ * 3. GroupNorm by GroupNorm, the norm's input is gathered over every tile's core (GroupStats,
+ *    float64) and the global statistics are fed to every tile: norm k's input depends only on
+ *    norms before k, so pass k yields it exactly. The last pass decodes.
+ *
+ * 'exact' costs (norms + 1) tiled passes of the up graph; 'fast' measures the statistics with the
+ * same passes over a 2×-downscaled copy of the mid output (a quarter of the pixels) and then
+ * decodes in one tiled pass with them, which is close but not equal to the untiled decoder.
+ * (The up graph computes every output each run; cutting it into per-norm segments would make
+ * exact mode cost about one pass.)
+ */
+import type { EngineSession, EngineTensor, TensorFactory } from '../../session.ts';
+import { cropPlanar, createPlanar, type PlanarImage } from '../planar.ts';
+import { floatTensor, readFloat, type FloatType } from '../tensors.ts';
+import { tileStarts } from '../tiling.ts';
+import { GroupStats } from './group-stats.ts';
+
+export interface KlNorm {
+  /** I/O name stem: inputs `${name}.mean`, `${name}.invstd`, output `${name}.input`. */
+  name: string;
+  channels: number;
+  groups: number;
+  eps: number;
+  /** Activation pixels per latent pixel at this norm. */
+  scale: number;
+}
+
+export interface SegmentedKlDecoder {
+  mid: EngineSession;
+  up: EngineSession;
+  norms: readonly KlNorm[];
+  /** Latent pixels of context each output pixel of the up graph needs per side. */
+  reach: number;
+  /** Output pixels per latent pixel. */
+  factor: number;
+  /** Float type of both graphs' inputs and outputs (default float32). */
+  type?: FloatType;
+}
+
+export type KlStatsMode = 'exact' | 'fast';
+
+/** The segmented decoder's sessions beside a pack's others (loadPack adds them where present). */
+export interface SegmentedDecoderSessions {
+  vaeDecoderMid?: EngineSession;
+  vaeDecoderUp?: EngineSession;
+}
+
+export interface SegmentedDecodeOptions {
+  tensors: TensorFactory;
+  /** Tile edge in latent pixels (raised to 2·reach + 1 where smaller). */
+  tile: number;
+  /** Default 'exact'. */
+  mode?: KlStatsMode;
+  signal?: AbortSignal;
+  /** Called after each session run. */
+  onRun?: () => void;
+}
+
+interface Stats {
+  mean: Float32Array;
+  invstd: Float32Array;
+}
+
+interface AxisTile {
+  start: number;
+  /** Owned range [core0, core1) in latent pixels, absolute. */
+  core0: number;
+  core1: number;
+}
+
+function axisTiles(size: number, tile: number, reach: number): { tiles: AxisTile[]; len: number } {
+  const len = Math.min(tile, size);
+  const starts = tileStarts(size, len, Math.min(2 * reach, len - 1));
+  const tiles = starts.map((start, j) => ({
+    start,
+    core0: j === 0 ? 0 : Math.floor((start + starts[j - 1] + len) / 2),
+    core1: j === starts.length - 1 ? size : Math.floor((starts[j + 1] + start + len) / 2),
+  }));
+  return { tiles, len };
+}
+
+/** Tiles of a w × h latent whose cores are exact for an up graph of `reach`. */
+export function segmentedTiles(
+  width: number,
+  height: number,
+  tile: number,
+  reach: number,
+): { x: AxisTile; y: AxisTile; width: number; height: number }[] {
+  const t = Math.max(tile, 2 * reach + 1);
+  const xs = axisTiles(width, t, reach);
+  const ys = axisTiles(height, t, reach);
+  return ys.tiles.flatMap((y) => xs.tiles.map((x) => ({ x, y, width: xs.len, height: ys.len })));
+}
+
+/** Runs `session` and returns copies of the named outputs (disposing feeds and outputs). */
+export async function runFor(
+  session: EngineSession,
+  feeds: Record<string, EngineTensor>,
+  names: readonly string[],
+): Promise<Float32Array[]> {
+  let outputs: Record<string, EngineTensor>;
+  try {
+    outputs = await session.run(feeds);
+  } finally {
+    for (const t of Object.values(feeds)) t.dispose?.();
+  }
+  try {
+    return names.map((n) => {
+      const out = outputs[n];
+      if (!out) throw new Error(`segmented VAE decoder: no output '${n}'`);
+      const data = readFloat(out, n);
+      return data === out.data ? data.slice() : data;
+    });
+  } finally {
+    for (const t of Object.values(outputs)) t.dispose?.();
+  }
+}
+
+/** Each norm's `.mean` / `.invstd` feeds; norms without statistics yet get 0 and 1. */
+export function statFeeds(
+  dec: { norms: readonly KlNorm[]; type?: FloatType },
+  tensors: TensorFactory,
+  stats: readonly (Stats | undefined)[],
+): Record<string, EngineTensor> {
+  const type = dec.type ?? 'float32';
+  const feeds: Record<string, EngineTensor> = {};
+  dec.norms.forEach((n, i) => {
+    const s = stats[i] ?? {
+      mean: new Float32Array(n.channels),
+      invstd: new Float32Array(n.channels).fill(1),
+    };
+    feeds[`${n.name}.mean`] = floatTensor(tensors, type, s.mean, [1, n.channels, 1, 1]);
+    feeds[`${n.name}.invstd`] = floatTensor(tensors, type, s.invstd, [1, n.channels, 1, 1]);
+  });
+  return feeds;
+}
+
+/** Every norm's global statistics over `hidden`, one tiled pass per norm. */
+async function measureStats(
+  dec: SegmentedKlDecoder,
+  hidden: PlanarImage,
+  o: SegmentedDecodeOptions,
+  known: (Stats | undefined)[] = [],
+): Promise<Stats[]> {
+  const type = dec.type ?? 'float32';
+  const tiles = segmentedTiles(hidden.width, hidden.height, o.tile, dec.reach);
+  const single = tiles.length === 1;
+  const stats = [...known];
+  for (let k = 0; k < dec.norms.length; k++) {
+    const norm = dec.norms[k];
+    const acc = new GroupStats(norm.channels, norm.groups);
+    const s = norm.scale;
+    for (const t of tiles) {
+      o.signal?.throwIfAborted();
+      const crop = single ? hidden : cropPlanar(hidden, t.x.start, t.y.start, t.width, t.height);
+      const feeds = statFeeds(dec, o.tensors, stats);
+      feeds.hidden = floatTensor(o.tensors, type, crop.data, [
+        1,
+        hidden.channels,
+        t.height,
+        t.width,
+      ]);
+      const [act] = await runFor(dec.up, feeds, [`${norm.name}.input`]);
+      o.onRun?.();
+      acc.add(act, t.width * s, t.height * s, {
+        x: (t.x.core0 - t.x.start) * s,
+        y: (t.y.core0 - t.y.start) * s,
+        width: (t.x.core1 - t.x.core0) * s,
+        height: (t.y.core1 - t.y.core0) * s,
+      });
+    }
+    stats[k] = acc.perChannel(norm.eps);
+  }
+  return stats as Stats[];
+}
+
+/** 2×2 box average (edges repeat on odd sizes). */
+function halve(img: PlanarImage): PlanarImage {
+  const w = Math.ceil(img.width / 2);
+  const h = Math.ceil(img.height / 2);
+  const out = createPlanar(img.channels, w, h);
+  const { width: W, height: H } = img;
+  for (let c = 0; c < img.channels; c++) {
+    for (let y = 0; y < h; y++) {
+      const y0 = 2 * y;
+      const y1 = Math.min(H - 1, y0 + 1);
+      for (let x = 0; x < w; x++) {
+        const x0 = 2 * x;
+        const x1 = Math.min(W - 1, x0 + 1);
+        const b = c * W * H;
+        out.data[c * w * h + y * w + x] =
+          (img.data[b + y0 * W + x0] +
+            img.data[b + y0 * W + x1] +
+            img.data[b + y1 * W + x0] +
+            img.data[b + y1 * W + x1]) /
+          4;
+      }
+    }
+  }
+  return out;
+}
+
+/** Session runs decodeSegmented makes for a latent of this size. */
+export function segmentedRunCount(
+  dec: Pick<SegmentedKlDecoder, 'norms' | 'reach'>,
+  width: number,
+  height: number,
+  tile: number,
+  mode: KlStatsMode = 'exact',
+): number {
+  const n = segmentedTiles(width, height, tile, dec.reach).length;
+  if (mode === 'exact') return 1 + n * (dec.norms.length + 1);
+  const small = segmentedTiles(Math.ceil(width / 2), Math.ceil(height / 2), tile, dec.reach).length;
+  return 1 + small * dec.norms.length + n;
+}
+
+/** Decodes a raw (unscaled) latent [C, h, w] to the decoder's output [3, h·f, w·f]. */
+export async function decodeSegmented(
+  dec: SegmentedKlDecoder,
+  latent: PlanarImage,
+  o: SegmentedDecodeOptions,
+): Promise<PlanarImage> {
+  const type = dec.type ?? 'float32';
+  const mode = o.mode ?? 'exact';
+  o.signal?.throwIfAborted();
+  const { width: w, height: h } = latent;
+  const [hid] = await runFor(
+    dec.mid,
+    { latent_sample: floatTensor(o.tensors, type, latent.data, [1, latent.channels, h, w]) },
+    ['hidden'],
+  );
+  o.onRun?.();
+  const hidden: PlanarImage = { channels: hid.length / (w * h), width: w, height: h, data: hid };
+  const stats = await measureStats(dec, mode === 'fast' ? halve(hidden) : hidden, o);
+
+  const f = dec.factor;
+  const tiles = segmentedTiles(w, h, o.tile, dec.reach);
+  const single = tiles.length === 1;
+  const out = createPlanar(3, w * f, h * f);
+  const W = w * f;
+  const H = h * f;
+  for (const t of tiles) {
+    o.signal?.throwIfAborted();
+    const crop = single ? hidden : cropPlanar(hidden, t.x.start, t.y.start, t.width, t.height);
+    const feeds = statFeeds(dec, o.tensors, stats);
+    feeds.hidden = floatTensor(o.tensors, type, crop.data, [1, hidden.channels, t.height, t.width]);
+    const [sample] = await runFor(dec.up, feeds, ['sample']);
+    o.onRun?.();
+    const tw = t.width * f;
+    const th = t.height * f;
+    if (sample.length !== 3 * tw * th) {
+      throw new Error(`vae_decoder_up: ${sample.length} output values, expected 3×${th}×${tw}`);
+    }
+    for (let c = 0; c < 3; c++) {
+      for (let y = t.y.core0 * f; y < t.y.core1 * f; y++) {
+        const src = c * tw * th + (y - t.y.start * f) * tw - t.x.start * f;
+        const dst = c * W * H + y * W;
+        out.data.set(
+          sample.subarray(src + t.x.core0 * f, src + t.x.core1 * f),
+          dst + t.x.core0 * f,
+        );
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+/**
+ * Seam-free tiled encoding with an AutoencoderKL encoder in its segmented form (the builder's
+ * vae_encoder_down + vae_encoder_mid, tools/builder/architectures/sd-vae/segmented.ts): the down
+ * graph (conv_in and the down blocks) runs over image tiles aligned to the downscale factor, with
+ * every GroupNorm's statistics gathered over the tiles' cores norm by norm as in
+ * segmented-decode.ts; the cores of its output are assembled into the whole latent-resolution
+ * activation, and the mid graph (mid block with attention, conv_norm_out, conv_out, quant_conv)
+ * runs on it once, untiled. Costs (norms + 1) tiled passes of the down graph.
+ */
+import type { EngineSession, TensorFactory } from '../../session.ts';
+import { createPlanar, cropPlanar, type PlanarImage } from '../planar.ts';
+import { floatTensor, type FloatType } from '../tensors.ts';
+import { tileStarts } from '../tiling.ts';
+import { GroupStats } from './group-stats.ts';
+import { runFor, statFeeds, type KlNorm } from './segmented-decode.ts';
+
+export interface SegmentedKlEncoder {
+  down: EngineSession;
+  mid: EngineSession;
+  /** The down graph's norms; `scale` is activation pixels per image pixel (1, ½, ¼ …). */
+  norms: readonly KlNorm[];
+  /** Image pixels of context each output pixel of the down graph needs per side. */
+  reach: number;
+  /** Image pixels per latent pixel. */
+  factor: number;
+  type?: FloatType;
+}
+
+export interface SegmentedEncodeOptions {
+  tensors: TensorFactory;
+  /** Tile edge in image pixels (rounded to the factor; raised to fit the overlap). */
+  tile: number;
+  signal?: AbortSignal;
+  onRun?: () => void;
+}
+
+interface Span {
+  start: number;
+  core0: number;
+  core1: number;
+}
+
+/** Tiles along one axis: starts and core bounds multiples of `f`, margins ≥ reach. */
+function spans(
+  size: number,
+  tile: number,
+  reach: number,
+  f: number,
+): { spans: Span[]; len: number } {
+  const overlap = Math.ceil((2 * reach + f) / f) * f;
+  const len = Math.min(size, Math.max(Math.ceil(tile / f) * f, overlap + f));
+  const starts = tileStarts(size, len, Math.min(overlap, len - f), f);
+  const cut = (a: number, b: number) => Math.floor((a + b) / 2 / f) * f;
+  return {
+    len,
+    spans: starts.map((start, j) => ({
+      start,
+      core0: j === 0 ? 0 : cut(start, starts[j - 1] + len),
+      core1: j === starts.length - 1 ? size : cut(starts[j + 1], start + len),
+    })),
+  };
+}
+
+/** Encodes a [3, H, W] image (H, W multiples of the factor) to latent_parameters [2C, H/f, W/f]. */
+export async function encodeSegmented(
+  enc: SegmentedKlEncoder,
+  image: PlanarImage,
+  o: SegmentedEncodeOptions,
+): Promise<PlanarImage> {
+  const type = enc.type ?? 'float32';
+  const f = enc.factor;
+  const { width: W, height: H } = image;
+  if (W % f || H % f) throw new Error(`image ${W}×${H} is not a multiple of ${f}`);
+  const xs = spans(W, o.tile, enc.reach, f);
+  const ys = spans(H, o.tile, enc.reach, f);
+  const tiles = ys.spans.flatMap((y) => xs.spans.map((x) => ({ x, y })));
+  const single = tiles.length === 1;
+  const stats: ({ mean: Float32Array; invstd: Float32Array } | undefined)[] = [];
+  let hidden: PlanarImage | null = null;
+  for (let k = 0; k <= enc.norms.length; k++) {
+    const norm = enc.norms[k] as KlNorm | undefined;
+    const acc = norm ? new GroupStats(norm.channels, norm.groups) : null;
+    for (const { x, y } of tiles) {
+      o.signal?.throwIfAborted();
+      const crop = single ? image : cropPlanar(image, x.start, y.start, xs.len, ys.len);
+      const feeds = statFeeds(enc, o.tensors, stats);
+      feeds.sample = floatTensor(o.tensors, type, crop.data, [1, 3, ys.len, xs.len]);
+      const name = norm ? `${norm.name}.input` : 'hidden';
+      const [act] = await runFor(enc.down, feeds, [name]);
+      o.onRun?.();
+      const s = norm ? norm.scale : 1 / f;
+      const aw = xs.len * s;
+      const ah = ys.len * s;
+      const core = {
+        x: (x.core0 - x.start) * s,
+        y: (y.core0 - y.start) * s,
+        width: (x.core1 - x.core0) * s,
+        height: (y.core1 - y.core0) * s,
+      };
+      if (acc) {
+        acc.add(act, aw, ah, core);
+        continue;
+      }
+      const C = act.length / (aw * ah);
+      hidden ??= createPlanar(C, W / f, H / f);
+      const hw = W / f;
+      for (let c = 0; c < C; c++) {
+        for (let j = 0; j < core.height; j++) {
+          const src = c * aw * ah + (core.y + j) * aw + core.x;
+          hidden.data.set(
+            act.subarray(src, src + core.width),
+            c * hw * (H / f) + (y.core0 / f + j) * hw + x.core0 / f,
+          );
+        }
+      }
+    }
+    if (norm && acc) stats[k] = acc.perChannel(norm.eps);
+  }
+  const h = hidden!;
+  const [params] = await runFor(
+    enc.mid,
+    { hidden: floatTensor(o.tensors, type, h.data, [1, h.channels, h.height, h.width]) },
+    ['latent_parameters'],
+  );
+  o.onRun?.();
+  return {
+    channels: params.length / (h.width * h.height),
+    width: h.width,
+    height: h.height,
+    data: params,
+  };
+}

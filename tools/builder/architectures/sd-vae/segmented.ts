@@ -1,0 +1,227 @@
+/**
+ * The AutoencoderKL decoder in the form that tiles without seams (engine/latent/kl-vae/):
+ *
+ *   vae_decoder_mid: latent_sample [1, C, h, w] → hidden [1, C_mid, h, w]
+ *                    (post_quant_conv, conv_in, mid block with its attention; run untiled — it is
+ *                    at latent resolution, so the attention stays exact over the whole latent);
+ *   vae_decoder_up:  hidden → sample [1, 3, h·f, w·f] (up blocks, conv_norm_out, conv_out) with
+ *                    every GroupNorm's statistics taken from inputs: for norm `p` the graph takes
+ *                    `p.mean` and `p.invstd` [1, C, 1, 1] (per channel, the group's values
+ *                    repeated) and applies (x − mean)·invstd·γ + β, and it outputs the norm's
+ *                    input as `p.input`. The caller measures each norm's input over the whole
+ *                    image (tile cores only) before feeding its statistics.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parsePackManifest, type PackManifestInput } from '../../../../engine/latent/manifest.ts';
+import { writeModelFile, type WriteModelOptions } from '../../../onnx/model-writer.ts';
+import { resnet, upsample, vaeAttention } from '../sd-unet/blocks.ts';
+import type { SdBuildOptions } from '../sd-unet/graph.ts';
+import { SdGraph } from '../sd-unet/sd-graph.ts';
+import type { WeightSource } from '../../weight-source.ts';
+import type { VaeConfig } from './config.ts';
+import { withCurrentVaeNames } from './legacy.ts';
+import { planVae, type VaeMidPlan, type VaePlan } from './plan.ts';
+
+/** One GroupNorm of a segmented graph, in the order the graph applies them. */
+export interface ExternalNorm {
+  /** The diffusers prefix, e.g. `decoder.up_blocks.0.resnets.1.norm2`; also the I/O name stem. */
+  name: string;
+  channels: number;
+  groups: number;
+  eps: number;
+  /** Activation pixels per input pixel of the graph at this norm (1, 2, 4 …). */
+  scale: number;
+}
+
+/** An SdGraph whose GroupNorms read their statistics from graph inputs. */
+class ExternalNormGraph extends SdGraph {
+  readonly norms: ExternalNorm[] = [];
+  /** Activation pixels per input pixel where the next norm will be applied. */
+  scale = 1;
+
+  override groupNorm(prefix: string, x: string, groups: number, eps: number): string {
+    const c = this.weights.info(`${prefix}.weight`)?.shape[0];
+    if (!c) throw new Error(`missing tensor ${prefix}.weight`);
+    this.norms.push({ name: prefix, channels: c, groups, eps, scale: this.scale });
+    this.floatOutput(x, `${prefix}.input`, [1, c, `${prefix}.h`, `${prefix}.w`]);
+    const mean = this.floatInput(`${prefix}.mean`, [1, c, 1, 1]);
+    const invstd = this.floatInput(`${prefix}.invstd`, [1, c, 1, 1]);
+    const normed = this.g.node('Mul', [this.g.node('Sub', [x, mean]), invstd]);
+    const scaled = this.g.node('Mul', [
+      normed,
+      this.param(`${prefix}.weight`, { dims: [c, 1, 1] }),
+    ]);
+    return this.g.node('Add', [scaled, this.param(`${prefix}.bias`, { dims: [c, 1, 1] })]);
+  }
+}
+
+export interface SegmentedVaeDecoder {
+  mid: SdGraph;
+  up: SdGraph;
+  norms: ExternalNorm[];
+  /**
+   * Latent pixels each output pixel of the up graph depends on beyond its own, per side: tiles
+   * that keep this margin around their cores decode the cores exactly.
+   */
+  reach: number;
+}
+
+function midBlock(sd: SdGraph, m: VaeMidPlan, x: string): string {
+  let h = resnet(sd, m.resnets[0], x);
+  if (m.attention) h = vaeAttention(sd, m.attention, h);
+  return resnet(sd, m.resnets[1], h);
+}
+
+/** The receptive reach, in latent pixels, of the decoder's up blocks and conv_out. */
+export function decoderUpReach(plan: VaePlan): number {
+  let reach = 0;
+  let scale = 1;
+  for (const b of plan.decoder.blocks) {
+    reach += (2 * b.resnets.length) / scale; // two 3×3 convs per resnet
+    if (b.sampler) {
+      scale *= 2;
+      reach += 1 / scale; // nearest ×2, then a 3×3 conv at the new resolution
+    }
+  }
+  return Math.ceil(reach + 1 / scale); // conv_out
+}
+
+export function buildSegmentedVaeDecoder(
+  plan: VaePlan,
+  weights: WeightSource,
+  opts: SdBuildOptions,
+): SegmentedVaeDecoder {
+  const c = plan.config;
+  const midCh = c.blockOutChannels[c.blockOutChannels.length - 1];
+  const mid = new SdGraph('vae_decoder_mid', weights, opts);
+  let h = mid.floatInput('latent_sample', [1, c.latentChannels, 'latent_height', 'latent_width']);
+  if (c.usePostQuantConv) h = mid.conv('post_quant_conv', h, { pads: [0, 0, 0, 0] });
+  h = mid.conv('decoder.conv_in', h);
+  h = midBlock(mid, plan.decoder.mid, h);
+  mid.floatOutput(h, 'hidden', [1, midCh, 'latent_height', 'latent_width']);
+
+  const up = new ExternalNormGraph('vae_decoder_up', weights, opts);
+  let u = up.floatInput('hidden', [1, midCh, 'latent_height', 'latent_width']);
+  for (const b of plan.decoder.blocks) {
+    for (const r of b.resnets) u = resnet(up, r, u);
+    if (b.sampler) {
+      u = upsample(up, b.sampler, u);
+      up.scale *= 2;
+    }
+  }
+  u = up.silu(up.groupNorm('decoder.conv_norm_out', u, c.normNumGroups, 1e-6));
+  u = up.conv('decoder.conv_out', u);
+  up.floatOutput(u, 'sample', [1, c.outChannels, 'height', 'width']);
+  return { mid, up, norms: up.norms, reach: decoderUpReach(plan) };
+}
+
+/** Pack folder of the segmented decoder's graphs. */
+export const SEGMENTED_DECODER_FOLDER = 'vae_decoder_segmented';
+
+/**
+ * Writes the segmented decoder into the pack at `packDir` (beside its plain vae_decoder, from the
+ * same weights) and records it in manifest.json (`vae.segmentedDecoder` and `files`).
+ */
+export function addSegmentedDecoderToPack(
+  packDir: string,
+  weights: WeightSource,
+  config: VaeConfig,
+  opts: SdBuildOptions & { externalData?: WriteModelOptions['externalData'] },
+): void {
+  const manifestPath = path.join(packDir, 'manifest.json');
+  const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as PackManifestInput;
+  const plan = planVae(config);
+  const seg = buildSegmentedVaeDecoder(plan, withCurrentVaeNames(weights), opts);
+  const files = { ...manifest.files };
+  const write = (sd: SdGraph, name: string): string => {
+    const rel = `${SEGMENTED_DECODER_FOLDER}/${name}.onnx`;
+    const written = writeModelFile(sd.g, path.join(packDir, rel), {
+      externalData: opts.externalData,
+      producer: 'gendr-web builder (diffusers)',
+    });
+    const [model, ...data] = written.files.map((f) => ({
+      rel: path.relative(packDir, f.path).split(path.sep).join('/'),
+      entry: { bytes: f.bytes, sha256: f.sha256 },
+    }));
+    files[model.rel] = data.length
+      ? { ...model.entry, externalData: data.map((d) => d.rel) }
+      : model.entry;
+    for (const d of data) files[d.rel] = d.entry;
+    return rel;
+  };
+  const next: PackManifestInput = {
+    ...manifest,
+    vae: {
+      ...manifest.vae,
+      segmentedDecoder: {
+        mid: write(seg.mid, 'mid'),
+        up: write(seg.up, 'up'),
+        reach: seg.reach,
+        norms: seg.norms,
+      },
+    },
+    files,
+  };
+  parsePackManifest(next, manifestPath);
+  fs.writeFileSync(manifestPath, `${JSON.stringify(next, null, 2)}\n`);
+}
+
+export interface SegmentedVaeEncoder {
+  /** sample [1, 3, H, W] → hidden [1, C_last, H/f, W/f]: conv_in and the down blocks. */
+  down: SdGraph;
+  /** hidden → latent_parameters: mid block, conv_norm_out, conv_out, quant_conv (untiled). */
+  mid: SdGraph;
+  /** The down graph's norms; `scale` is activation pixels per image pixel (1, ½, ¼ …). */
+  norms: ExternalNorm[];
+  /** Image pixels of context each hidden pixel needs per side. */
+  reach: number;
+}
+
+/** The receptive reach, in image pixels, of the encoder's conv_in and down blocks. */
+export function encoderDownReach(plan: VaePlan): number {
+  let reach = 1; // conv_in
+  let step = 1; // image pixels per activation pixel
+  for (const b of plan.encoder.blocks) {
+    reach += 2 * b.resnets.length * step;
+    if (b.sampler) {
+      reach += 2 * step; // 3×3 stride 2 over (0, 1)-padded input
+      step *= 2;
+    }
+  }
+  return Math.ceil(reach);
+}
+
+export function buildSegmentedVaeEncoder(
+  plan: VaePlan,
+  weights: WeightSource,
+  opts: SdBuildOptions,
+): SegmentedVaeEncoder {
+  const c = plan.config;
+  const last = c.blockOutChannels[c.blockOutChannels.length - 1];
+  const down = new ExternalNormGraph('vae_encoder_down', weights, opts);
+  let h = down.floatInput('sample', [1, c.inChannels, 'height', 'width']);
+  h = down.conv('encoder.conv_in', h);
+  for (const b of plan.encoder.blocks) {
+    for (const r of b.resnets) h = resnet(down, r, h);
+    if (b.sampler) {
+      h = down.conv(`${b.sampler.prefix}.conv`, h, { stride: 2, pads: [0, 0, 1, 1] });
+      down.scale /= 2;
+    }
+  }
+  down.floatOutput(h, 'hidden', [1, last, 'latent_height', 'latent_width']);
+
+  const mid = new SdGraph('vae_encoder_mid', weights, opts);
+  let m = mid.floatInput('hidden', [1, last, 'latent_height', 'latent_width']);
+  m = midBlock(mid, plan.encoder.mid, m);
+  m = mid.silu(mid.groupNorm('encoder.conv_norm_out', m, c.normNumGroups, 1e-6));
+  m = mid.conv('encoder.conv_out', m);
+  if (c.useQuantConv) m = mid.conv('quant_conv', m, { pads: [0, 0, 0, 0] });
+  mid.floatOutput(m, 'latent_parameters', [
+    1,
+    2 * c.latentChannels,
+    'latent_height',
+    'latent_width',
+  ]);
+  return { down, mid, norms: down.norms, reach: encoderDownReach(plan) };
+}
