@@ -1,5 +1,5 @@
 /**
- * Smoke test of `npm run bench` (tools/bench/main.ts --quick): builds the bench page, runs every
+ * Smoke test of `npm run bench` (bench/driver/main.ts --quick): builds the bench page, runs every
  * suite on tiny inputs in the real Chromium and onnxruntime-node, and writes its reports to a
  * temporary folder (never over the committed BENCHMARKS.md). No timing is asserted.
  */
@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { goals, type BenchResults } from '../tools/bench/report.ts';
+import { goals, type BenchResults } from '../bench/driver/report.ts';
 import { repoRoot } from './helpers/shared.ts';
 
 const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -20,7 +20,7 @@ describe.skipIf(!fs.existsSync(chromium))('npm run bench (smoke)', () => {
       process.execPath,
       [
         path.join(repoRoot, 'bin/run-ts.mjs'),
-        path.join(repoRoot, 'tools/bench/main.ts'),
+        path.join(repoRoot, 'bench/driver/main.ts'),
         '--quick',
         '--out',
         out,

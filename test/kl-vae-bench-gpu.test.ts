@@ -1,6 +1,6 @@
-/** Smoke test of `npm run bench:gpu` (tools/bench/gpu/bench.ts) on the CPU with the tiny pack. */
+/** Smoke test of `npm run bench:gpu` (bench/gpu/bench.ts) on the CPU with the tiny pack. */
 import { describe, expect, it } from 'vitest';
-import { formatGpuBench, runGpuBench } from '../tools/bench/gpu/bench.ts';
+import { formatGpuBench, runGpuBench } from '../bench/gpu/bench.ts';
 
 describe('bench:gpu', () => {
   it('restores through the engine on onnxruntime-node and reports stages and parity', async () => {

@@ -1,7 +1,7 @@
 /**
  * The bench page: runs our app's worker (on the hand-written kernels or onnxruntime-web), the
  * engine pipeline in a bench worker with session.run timed, raw untiled sessions and UpscalerJS
- * side by side in one Chromium, and exposes them to the Node driver (tools/bench/main.ts) as
+ * side by side in one Chromium, and exposes them to the Node driver (bench/driver/main.ts) as
  * `window.gendrBench`.
  */
 import { RestoreClient } from '../../src/lib/restore-client.ts';

@@ -1,5 +1,5 @@
 /**
- * What the bench page (bench/page/main.ts) offers to the Node driver (tools/bench/main.ts), which
+ * What the bench page (bench/page/main.ts) offers to the Node driver (bench/driver/main.ts), which
  * calls it through Playwright as `window.gendrBench`. Times are milliseconds from
  * performance.now(); every call does one warm-up run and then `runs` measured ones.
  */

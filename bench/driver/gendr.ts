@@ -8,12 +8,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { dirPackSource, writePack, type PackContent } from '../builder/pack-dir.ts';
-import { taesdPack, tinyGendrPack, withTestUnet } from '../builder/packs.ts';
-import { readSafetensorsFile } from '../builder/safetensors-file.ts';
-import { WeightStore } from '../builder/weights.ts';
-import { decodeImage } from '../image-io/decode.ts';
-import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
+import { dirPackSource, writePack, type PackContent } from '../../tools/builder/pack-dir.ts';
+import { taesdPack, tinyGendrPack, withTestUnet } from '../../tools/builder/packs.ts';
+import { readSafetensorsFile } from '../../tools/builder/safetensors-file.ts';
+import { WeightStore } from '../../tools/builder/weights.ts';
+import { decodeImage } from '../../tools/image-io/decode.ts';
+import { createOrtNodeRuntime } from '../../tools/runtime/ort-node.ts';
 import { loadPack } from '../../engine/latent/pack-loader.ts';
 import { runPack, type StageReport } from '../../engine/latent/pipeline.ts';
 import { hasShared, sharedPath } from '../../test/helpers/shared.ts';

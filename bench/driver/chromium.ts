@@ -12,7 +12,7 @@ import {
   type CDPSession,
   type Page,
 } from 'playwright-core';
-import type { BenchApi } from '../../bench/page/protocol.ts';
+import type { BenchApi } from '../page/protocol.ts';
 
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',

@@ -3,8 +3,8 @@
  * session.run on onnxruntime-node's CPU provider, with a given thread count.
  */
 import { readFile } from 'node:fs/promises';
-import { decodeImage } from '../image-io/decode.ts';
-import { createOrtNodeRuntime } from '../runtime/ort-node.ts';
+import { decodeImage } from '../../tools/image-io/decode.ts';
+import { createOrtNodeRuntime } from '../../tools/runtime/ort-node.ts';
 import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.ts';
 import type { EngineSession } from '../../engine/session.ts';
 import { createKernelSession } from '../../engine/kernels/kernel-session.ts';

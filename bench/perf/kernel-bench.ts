@@ -7,15 +7,15 @@
  * Reports GMAC/s (direct-convolution multiply-adds per second) and the max relative difference of
  * each output from onnxruntime's.
  *
- *   node --experimental-wasm-relaxed-simd --import tsx tools/perf/kernel-bench.ts [size] [layers]
+ *   node --experimental-wasm-relaxed-simd --import tsx bench/perf/kernel-bench.ts [size] [layers]
  * (Node 20 needs the flag for relaxed SIMD; Chromium has it on.) Needs clang-16 + lld-16 (apt).
  */
 import { readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
-import { GraphBuilder } from '../onnx/graph-builder.ts';
+import { GraphBuilder } from '../../tools/onnx/graph-builder.ts';
 import { createKernelSession } from '../../engine/kernels/kernel-session.ts';
-import { kernelFile } from '../kernels/build-kernels.ts';
+import { kernelFile } from '../../tools/kernels/build-kernels.ts';
 
 const SIZE = Number(process.argv[2] ?? 128);
 const LAYERS = Number(process.argv[3] ?? 4);

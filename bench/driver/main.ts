@@ -4,7 +4,7 @@
  * image size, time to first tile, and the runtime variants (docs/bench.md), in one Chromium plus
  * this Node process. Prints a table and writes bench/results.json and BENCHMARKS.md.
  *
- *   node bin/run-ts.mjs tools/bench/main.ts [--runs 3] [--threads 2] [--suites a,b] [--no-webgl]
+ *   node bin/run-ts.mjs bench/driver/main.ts [--runs 3] [--threads 2] [--suites a,b] [--no-webgl]
  *        [--quick] [--out DIR]
  *
  * --quick: tiny inputs and one run (the smoke test); results go to --out (default: a temp dir).

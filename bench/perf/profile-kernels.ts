@@ -1,11 +1,11 @@
 /**
  * Profiles the kernel session on one built-in model, one thread, by step kind (CPU time of this
  * process, so other jobs on the machine matter little):
- *   node --experimental-wasm-relaxed-simd bin/run-ts.mjs tools/perf/profile-kernels.ts [model] [size] [simd|relaxed]
+ *   node --experimental-wasm-relaxed-simd bin/run-ts.mjs bench/perf/profile-kernels.ts [model] [size] [simd|relaxed]
  */
 import fs from 'node:fs';
 import { createKernelSession } from '../../engine/kernels/kernel-session.ts';
-import { kernelFile, type Flavour } from '../kernels/build-kernels.ts';
+import { kernelFile, type Flavour } from '../../tools/kernels/build-kernels.ts';
 import { modelFile, readModelIndex } from '../../test/helpers/builtin-models.ts';
 
 const [id = 'esrgan-medium-x4', sizeArg = '256', flavour = 'relaxed'] = process.argv.slice(2);

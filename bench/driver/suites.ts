@@ -8,10 +8,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.ts';
 import { planFor } from '../../engine/upscale.ts';
-import { esrganModelSpecs } from '../esrgan/catalog.ts';
-import { convertEsrgan } from '../esrgan/convert-esrgan.ts';
-import { kernelFile } from '../kernels/build-kernels.ts';
-import type { AppRun, CpuEngine, OrtSessionVariant } from '../../bench/page/protocol.ts';
+import { esrganModelSpecs } from '../../tools/esrgan/catalog.ts';
+import { convertEsrgan } from '../../tools/esrgan/convert-esrgan.ts';
+import { kernelFile } from '../../tools/kernels/build-kernels.ts';
+import type { AppRun, CpuEngine, OrtSessionVariant } from '../page/protocol.ts';
 import {
   processMemory,
   rendererPids,

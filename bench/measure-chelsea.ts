@@ -2,7 +2,7 @@
  * Times chelsea.png (or the image given) x4 with esrgan-medium in Chromium on WASM (the built app,
  * production server), with each CPU engine, next to the command line's time for the same job.
  * Not a test: run it on a quiet machine with
- *   npm run build && npx tsx e2e/measure-chelsea.ts [runs] [image]
+ *   npm run build && npx tsx bench/measure-chelsea.ts [runs] [image]
  * (GENDR_DIST picks another build folder.) Browser numbers are the engine time the app reports
  * (model already loaded after the first run).
  */
@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { chromium } from '@playwright/test';
 import { repoRoot } from '../test/helpers/shared.ts';
 import { createStaticServer } from '../tools/serve.ts';
-import { photoPath, scratchPath } from './helpers/images.ts';
+import { photoPath, scratchPath } from '../e2e/helpers/images.ts';
 
 const runs = Number(process.argv[2] ?? 3);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

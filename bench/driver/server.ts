@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../serve.ts';
+import { CROSS_ORIGIN_ISOLATION_HEADERS } from '../../tools/serve.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

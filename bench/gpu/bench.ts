@@ -14,13 +14,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { dirPackSource, writePack } from '../../builder/pack-dir.ts';
-import { tinyGendrPack } from '../../builder/packs.ts';
-import { createOrtNodeRuntime } from '../../runtime/ort-node.ts';
-import { createImage, type RgbaImage } from '../../../engine/image.ts';
-import { loadPack, type LoadedPack } from '../../../engine/latent/pack-loader.ts';
-import { runPack, type StageReport } from '../../../engine/latent/pipeline.ts';
-import type { EngineRuntime } from '../../../engine/session.ts';
+import { dirPackSource, writePack } from '../../tools/builder/pack-dir.ts';
+import { tinyGendrPack } from '../../tools/builder/packs.ts';
+import { createOrtNodeRuntime } from '../../tools/runtime/ort-node.ts';
+import { createImage, type RgbaImage } from '../../engine/image.ts';
+import { loadPack, type LoadedPack } from '../../engine/latent/pack-loader.ts';
+import { runPack, type StageReport } from '../../engine/latent/pipeline.ts';
+import type { EngineRuntime } from '../../engine/session.ts';
 
 export interface GpuBenchReport {
   runtime: string;

@@ -1,7 +1,7 @@
 /**
  * Per-stage times of a pack in Chromium (WASM or WebGPU), for the numbers in docs/model-packs.md:
  *
- *   npx tsx e2e/latent-bench.ts --pack <pack dir> [--size 256] [--backend wasm] [--runs 1]
+ *   npx tsx bench/latent-bench.ts --pack <pack dir> [--size 256] [--backend wasm] [--runs 1]
  *
  * Default pack: TAEF2 (from the shared folder) with the identity UNet, built on the fly. Input: a
  * size² crop of chelsea.png (or a generated photo). Prints JSON with per-stage ms, the page's
@@ -17,7 +17,7 @@ import { decodeImage } from '../tools/image-io/decode.ts';
 import { crop, syntheticPhoto } from '../test/helpers/rgba-images.ts';
 import { hasTaef2, taef2Weights } from '../test/helpers/latent-packs.ts';
 import { hasShared, sharedPath } from '../test/helpers/shared.ts';
-import { startLatentServer } from './latent-server.ts';
+import { startLatentServer } from '../e2e/latent-server.ts';
 
 const { values } = parseArgs({
   options: {
