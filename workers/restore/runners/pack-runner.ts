@@ -12,7 +12,8 @@ import {
 } from '../../../engine/latent/fp16-guard.ts';
 import { loadPack, readPackManifest, type LoadedPack } from '../../../engine/latent/pack-loader.ts';
 import { runPack } from '../../../engine/latent/pipeline.ts';
-import type { DeviceLimits } from '../../../engine/latent/tiling-plan.ts';
+import { estimatePackMemory } from '../../../engine/latent/memory-estimate.ts';
+import { resolveTiling, type DeviceLimits } from '../../../engine/latent/tiling-plan.ts';
 import type { PackModel } from '../../contract/model.ts';
 import type { RestoreRequest } from '../../contract/restore-protocol.ts';
 import { createOrtWebRuntime, type OrtWebBackend } from '../../runtime/ort-web.ts';
@@ -78,6 +79,11 @@ export const packRunner: ModelRunner<LoadedPackModel> = {
     const { pack: info } = packOf(request);
     const source = await installedPackSource(info.id);
     const key = await this.keyFor(request, backend);
+    // Refuse before loading anything when the pack cannot fit this backend (engine's estimate).
+    const manifest = await readPackManifest(source);
+    const tiling = resolveTiling(manifest, undefined, await deviceLimits(backend));
+    const estimate = estimatePackMemory(manifest, backend, tiling);
+    if (estimate.refusal) throw new Error(estimate.refusal);
     context.stage('loading-runtime');
     const ort = await loadOrt(backend);
     context.stage('loading-model');
