@@ -157,6 +157,8 @@ test('page and worker are cross-origin isolated and WASM runs on more than one t
   expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
   await expect.poll(() => page.evaluate(() => window.__gendr.crossOriginIsolatedWorker)).toBe(true);
 
+  // A classic model: the hand-written kernels run it (Real-ESRGAN runs on onnxruntime-web).
+  await chooseModel(page, 'esrgan-medium', 4);
   await chooseBackend(page, 'wasm');
   await openFile(page, await smallPhotoPath());
   await waitForResult(page);
