@@ -5,14 +5,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 
-it('bin/run-ts.mjs without installed dependencies prints one line naming `npm ci`', () => {
+it.each([
+  ['bin/run-ts.mjs', 'entry.ts'],
+  ['bin/gendr-web.mjs', 'models'],
+])('%s without installed dependencies prints one line naming `npm ci`', (script, arg) => {
   const clone = fs.mkdtempSync(path.join(os.tmpdir(), 'gendr-fresh-'));
   try {
-    fs.mkdirSync(path.join(clone, 'bin'));
-    fs.copyFileSync('bin/run-ts.mjs', path.join(clone, 'bin/run-ts.mjs'));
+    fs.cpSync('bin', path.join(clone, 'bin'), { recursive: true });
     fs.writeFileSync(path.join(clone, 'package.json'), '{"type":"module"}');
     fs.writeFileSync(path.join(clone, 'entry.ts'), 'console.log("ran");\n');
-    const run = spawnSync(process.execPath, ['bin/run-ts.mjs', 'entry.ts'], {
+    const run = spawnSync(process.execPath, [script, arg], {
       cwd: clone,
       encoding: 'utf8',
     });

@@ -15,18 +15,10 @@
  * DepthToSpace, so the shipped models have no Resize (the WASM kernels need that).
  */
 import { GraphBuilder } from '../onnx/graph-builder.ts';
-import { decode, encode, graphOf } from '../onnx/onnx-graph.ts';
-import { applyExactRewrites } from './exact-rewrites.ts';
+import { finishSrGraph } from './finish-sr-graph.ts';
 import type { KerasLayer, LayersModel } from './tfjs-layers-model.ts';
 import type { DecodedWeight } from './tfjs-weights.ts';
-import {
-  convolve,
-  inputReach,
-  merge,
-  reachRadius,
-  upsample,
-  type Reach,
-} from './receptive-field.ts';
+import { convolve, inputReach, merge, upsample, type Reach } from './receptive-field.ts';
 
 export type DepthToSpaceMode = 'DCR' | 'CRD';
 
@@ -236,39 +228,12 @@ export function convertLayersModel(
   const result = values.get(outputLayer);
   if (!result) throw new Error(`output layer ${outputLayer} not found`);
   if (result.channels !== 3) throw new Error(`output has ${result.channels} channels, expected 3`);
-  let final = result.name;
-  if (options.clipOutput) {
-    const [lo, hi] = options.clipOutput;
-    const min = g.constF32('clip_min', [lo], []);
-    const max = g.constF32('clip_max', [hi], []);
-    final = g.node('Clip', [final, min, max], {}, { name: 'clip_to_range' });
-  }
-  g.output(final, options.outputName ?? 'output', 'float32', [1, 3, 'out_height', 'out_width']);
-
-  const plain = {
-    bytes: g.toBytes(),
-    scale: result.reach.scale,
-    // The rewritten graph computes the same function, so the Keras graph's receptive field holds.
-    tileMargin: reachRadius(result.reach),
-    opset,
-    nodeCount: g.nodeCount,
-    parameterCount: g.parameterCount,
-    layerClasses,
-  };
-  if (options.exactRewrites === false) return { ...plain, rewrites: null };
-  const rewritten = decode(plain.bytes);
-  const { applied } = applyExactRewrites(rewritten);
-  const { node, initializer } = graphOf(rewritten);
-  return {
-    ...plain,
-    bytes: encode(rewritten),
-    nodeCount: node.length,
-    parameterCount: initializer.reduce(
-      (n, t) => n + (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1),
-      0,
-    ),
-    rewrites: applied,
-  };
+  const finished = finishSrGraph(g, result, {
+    clipOutput: options.clipOutput ?? null,
+    outputName: options.outputName,
+    exactRewrites: options.exactRewrites,
+  });
+  return { ...finished, opset, layerClasses };
 }
 
 function conv2d(

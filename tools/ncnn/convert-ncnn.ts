@@ -15,16 +15,8 @@
  * before it, nearest upsample + conv as a low-resolution conv + DepthToSpace).
  */
 import { GraphBuilder, float } from '../onnx/graph-builder.ts';
-import { decode, encode, graphOf } from '../onnx/onnx-graph.ts';
-import { applyExactRewrites } from '../esrgan/exact-rewrites.ts';
-import {
-  convolve,
-  inputReach,
-  merge,
-  reachRadius,
-  upsample,
-  type Reach,
-} from '../esrgan/receptive-field.ts';
+import { finishSrGraph } from '../esrgan/finish-sr-graph.ts';
+import { convolve, inputReach, merge, upsample, type Reach } from '../esrgan/receptive-field.ts';
 import { NcnnBinReader } from './ncnn-bin.ts';
 import { arrayParam, checkParams, intParam, parseNcnnParam, type NcnnLayer } from './ncnn-param.ts';
 
@@ -238,38 +230,12 @@ export function convertNcnn(
   }
   const result = values.get(outputs[0]);
   if (!result || result.channels !== 3) throw new Error('the output does not have 3 channels');
-  let final = result.name;
   const clip = options.clipOutput === undefined ? ([0, 1] as const) : options.clipOutput;
-  if (clip) {
-    const min = g.constF32('clip_min', [clip[0]], []);
-    const max = g.constF32('clip_max', [clip[1]], []);
-    final = g.node('Clip', [final, min, max], {}, { name: 'clip_to_range' });
-  }
-  g.output(final, 'output', 'float32', [1, 3, 'out_height', 'out_width']);
-
-  const plain = {
-    bytes: g.toBytes(),
-    scale: result.reach.scale,
-    tileMargin: reachRadius(result.reach),
-    opset,
-    nodeCount: g.nodeCount,
-    parameterCount: g.parameterCount,
-    layerTypes,
-  };
-  if (options.exactRewrites === false) return { ...plain, rewrites: null };
-  const model = decode(plain.bytes);
-  const { applied } = applyExactRewrites(model);
-  const { node, initializer } = graphOf(model);
-  return {
-    ...plain,
-    bytes: encode(model),
-    nodeCount: node.length,
-    parameterCount: initializer.reduce(
-      (n, t) => n + (t.dims ?? []).reduce<number>((a, b) => a * Number(b), 1),
-      0,
-    ),
-    rewrites: applied,
-  };
+  const finished = finishSrGraph(g, result, {
+    clipOutput: clip,
+    exactRewrites: options.exactRewrites,
+  });
+  return { ...finished, opset, layerTypes };
 }
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'Relu', 2: 'LeakyRelu', 3: 'Clip' };
