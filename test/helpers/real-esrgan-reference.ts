@@ -118,7 +118,7 @@ function cat(xs: Chw[]): Chw {
   }
   return { c: xs.reduce((n, x) => n + x.c, 0), h: xs[0].h, w: xs[0].w, data };
 }
-function nearest(x: Chw, s: number): Chw {
+export function nearest(x: Chw, s: number): Chw {
   const H = x.h * s;
   const W = x.w * s;
   const data = new Float64Array(x.c * H * W);
@@ -129,15 +129,20 @@ function nearest(x: Chw, s: number): Chw {
   return { c: x.c, h: H, w: W, data };
 }
 
-/** basicsr RRDBNet(num_in_ch=3, num_out_ch=3, scale=4, num_feat=64, num_block=23, num_grow_ch=32). */
-export function rrdbnet(layers: (Conv | Prelu)[], x: Chw): Chw {
+/**
+ * basicsr RRDBNet(num_in_ch=3, num_out_ch=3, scale=4, num_feat=64, num_grow_ch=32), num_block
+ * from the weights: 23 (x4plus) or 6 (x4plus-anime).
+ */
+export function rrdbnet(layers: (Conv | Prelu)[], x: Chw, scale = 4): Chw {
   const convs = layers.filter((l): l is Conv => l.kind === 'conv');
-  if (convs.length !== 1 + 23 * 15 + 5) throw new Error(`RRDBNet: ${convs.length} convs`);
+  const blocks = (convs.length - 6) / 15;
+  if (!Number.isInteger(blocks) || blocks < 1) throw new Error(`RRDBNet: ${convs.length} convs`);
+  if (scale !== 4) throw new Error(`RRDBNet: scale ${scale}`);
   let next = 0;
   const take = () => convs[next++];
   const feat = conv(x, take());
   let body = feat;
-  for (let b = 0; b < 23; b++) {
+  for (let b = 0; b < blocks; b++) {
     const rrdbIn = body;
     let y = body;
     for (let d = 0; d < 3; d++) {
@@ -157,21 +162,27 @@ export function rrdbnet(layers: (Conv | Prelu)[], x: Chw): Chw {
   return conv(lrelu(conv(f, take())), take());
 }
 
-/** realesrgan SRVGGNetCompact(num_feat=64, num_conv=32, upscale=4, act_type='prelu'). */
-export function srvggnetCompact(layers: (Conv | Prelu)[], x: Chw): Chw {
+/**
+ * realesrgan SRVGGNetCompact(num_feat=64, upscale=4, act_type='prelu'), num_conv from the weights:
+ * 32 (general-x4v3) or 16 (animevideov3). An `outScale` other than the net's (the x2 / x3
+ * animevideov3 files) resizes its output as F.interpolate(mode='bicubic', align_corners=False).
+ */
+export function srvggnetCompact(layers: (Conv | Prelu)[], x: Chw, outScale?: number): Chw {
   const convs = layers.filter((l): l is Conv => l.kind === 'conv');
   const prelus = layers.filter((l): l is Prelu => l.kind === 'prelu');
-  if (convs.length !== 34 || prelus.length !== 33) throw new Error('SRVGGNetCompact: layers');
+  const last = convs.length - 1;
+  if (prelus.length !== last) throw new Error('SRVGGNetCompact: layers');
   let y = x;
-  for (let i = 0; i < 33; i++) {
+  for (let i = 0; i < last; i++) {
     y = conv(y, convs[i]);
     const s = prelus[i].slope;
     const hw = y.h * y.w;
     y = map(y, (v, j) => (v >= 0 ? v : s[Math.floor(j / hw)] * v));
   }
-  y = conv(y, convs[33]);
-  // pixel_shuffle(4): out[c, 4h + i, 4w + j] = in[16c + 4i + j, h, w]
-  const r = 4;
+  y = conv(y, convs[last]);
+  // pixel_shuffle(r): out[c, r h + i, r w + j] = in[r² c + r i + j, h, w]
+  const r = Math.sqrt(y.c / 3);
+  if (!Number.isInteger(r)) throw new Error(`SRVGGNetCompact: ${y.c} output channels`);
   const H = y.h * r;
   const W = y.w * r;
   const ps = new Float64Array(3 * H * W);
@@ -182,5 +193,42 @@ export function srvggnetCompact(layers: (Conv | Prelu)[], x: Chw): Chw {
           for (let w = 0; w < y.w; w++)
             ps[(c * H + h * r + i) * W + w * r + j] =
               y.data[((c * r * r + i * r + j) * y.h + h) * y.w + w];
-  return axpy(1, { c: 3, h: H, w: W, data: ps }, nearest(x, 4));
+  const out = axpy(1, { c: 3, h: H, w: W, data: ps }, nearest(x, r));
+  return outScale === undefined || outScale === r
+    ? out
+    : bicubic(out, Math.round(x.h * outScale), Math.round(x.w * outScale));
+}
+
+/** Keys' cubic convolution weights (a = -0.75, as PyTorch) for taps -1, 0, 1, 2 at offset t. */
+function cubicWeights(t: number): number[] {
+  const a = -0.75;
+  const near = (d: number) => ((a + 2) * d - (a + 3)) * d * d + 1;
+  const far = (d: number) => ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
+  return [far(t + 1), near(t), near(1 - t), far(2 - t)];
+}
+
+/**
+ * PyTorch's bicubic resize (align_corners=False, no antialias): output X samples the input at
+ * (X + 0.5) * in / out - 0.5, reading indices clamped to the image. Rows, then columns.
+ */
+export function bicubic(x: Chw, outH: number, outW: number): Chw {
+  const along = (n: number, out: number) =>
+    Array.from({ length: out }, (_, o) => {
+      const src = ((o + 0.5) * n) / out - 0.5;
+      const i0 = Math.floor(src);
+      const w = cubicWeights(src - i0);
+      return w.map((wk, k) => [Math.min(n - 1, Math.max(0, i0 - 1 + k)), wk] as const);
+    });
+  const rows = along(x.h, outH);
+  const cols = along(x.w, outW);
+  const data = new Float64Array(x.c * outH * outW);
+  for (let c = 0; c < x.c; c++)
+    for (let r = 0; r < outH; r++)
+      for (let q = 0; q < outW; q++) {
+        let v = 0;
+        for (const [i, wi] of rows[r])
+          for (const [j, wj] of cols[q]) v += wi * wj * x.data[(c * x.h + i) * x.w + j];
+        data[(c * outH + r) * outW + q] = v;
+      }
+  return { c: x.c, h: outH, w: outW, data };
 }

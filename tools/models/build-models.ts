@@ -45,6 +45,12 @@ try {
         `models: converted ${result.converted.length} of ${result.models} in ${(result.ms / 1000).toFixed(1)} s ` +
           `into ${where} (${mb(result.bytes)})`,
       );
+      // Not fatal either: the app lists only the models that were built.
+      for (const s of result.skipped ?? []) {
+        console.warn(
+          `models: WITHOUT ${s.ids.join(', ')}: ${s.package} not available: ${s.reason}`,
+        );
+      }
       break;
     case 'missing-sources':
       // Not fatal: an install without dev dependencies has no sources (and may need no models).

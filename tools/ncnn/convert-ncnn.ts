@@ -9,14 +9,22 @@
  *   Concat        Concat axis 1 (ncnn axis 0 = channels)
  *   Eltwise sum   Add, coefficients other than 1 as Mul by a constant first
  *   BinaryOp add  Add
- *   Interp        Resize nearest, asymmetric, floor (integer factors)
+ *   Interp        Resize nearest, asymmetric, floor (integer factors); bicubic as Resize cubic,
+ *                 half_pixel, a = -0.75, edge taps clamped (ncnn's bicubic), to an integer scale
  *   PixelShuffle  DepthToSpace CRD (mode 0 is PyTorch's pixel_shuffle)
  * Then the exact rewrites of tools/esrgan/exact-rewrites.ts apply (0.2 scaling folded into the conv
  * before it, nearest upsample + conv as a low-resolution conv + DepthToSpace).
  */
 import { GraphBuilder, float } from '../onnx/graph-builder.ts';
 import { finishSrGraph } from '../esrgan/finish-sr-graph.ts';
-import { convolve, inputReach, merge, upsample, type Reach } from '../esrgan/receptive-field.ts';
+import {
+  convolve,
+  inputReach,
+  merge,
+  reachRadius,
+  upsample,
+  type Reach,
+} from '../esrgan/receptive-field.ts';
 import { NcnnBinReader } from './ncnn-bin.ts';
 import { arrayParam, checkParams, intParam, parseNcnnParam, type NcnnLayer } from './ncnn-param.ts';
 
@@ -183,22 +191,26 @@ export function convertNcnn(
         const type = intParam(layer, 0, 0);
         const sh = intParam(layer, 1, 1);
         const sw = intParam(layer, 2, 1);
-        if (type !== 1)
-          throw new Error(`Interp ${layer.name}: resize_type ${type} (only 1 = nearest)`);
-        if (sh !== sw || !Number.isInteger(sh) || sh < 2) {
+        if (intParam(layer, 6, 0) !== 0) throw new Error(`Interp ${layer.name}: align_corner`);
+        if (type === 1) {
+          if (sh !== sw || !Number.isInteger(sh) || sh < 2) {
+            throw new Error(
+              `Interp ${layer.name}: scales ${sh} x ${sw} (equal integer factors only)`,
+            );
+          }
+          const name = resize(g, layer, x, sh, {
+            mode: 'nearest',
+            coordinate_transformation_mode: 'asymmetric',
+            nearest_mode: 'floor',
+          });
+          set({ name, channels: x.channels, reach: upsample(x.reach, sh) });
+        } else if (type === 3) {
+          set(bicubic(g, layer, x, sh, sw));
+        } else {
           throw new Error(
-            `Interp ${layer.name}: scales ${sh} x ${sw} (equal integer factors only)`,
+            `Interp ${layer.name}: resize_type ${type} (only 1 = nearest, 3 = bicubic)`,
           );
         }
-        if (intParam(layer, 6, 0) !== 0) throw new Error(`Interp ${layer.name}: align_corner`);
-        const scales = g.constF32(`${layer.name}_scales`, [1, 1, sh, sw]);
-        const name = g.node(
-          'Resize',
-          [x.name, '', scales],
-          { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' },
-          { name: layer.name },
-        );
-        set({ name, channels: x.channels, reach: upsample(x.reach, sh) });
         break;
       }
       case 'PixelShuffle': {
@@ -236,6 +248,58 @@ export function convertNcnn(
     exactRewrites: options.exactRewrites,
   });
   return { ...finished, opset, layerTypes };
+}
+
+/** A Resize of `x` by `s` in both spatial axes. */
+function resize(
+  g: GraphBuilder,
+  layer: NcnnLayer,
+  x: Value,
+  s: number,
+  attrs: Parameters<GraphBuilder['node']>[2],
+): string {
+  const scales = g.constF32(`${layer.name}_scales`, [1, 1, s, s]);
+  return g.node('Resize', [x.name, '', scales], attrs, { name: layer.name });
+}
+
+/**
+ * ncnn Interp resize_type 3 (the x2 / x3 realesr-animevideov3 files end with one: the x4 net, then
+ * bicubic by 0.5 / 0.75). ncnn samples output pixel X at (X + 0.5) / s - 0.5 with 4 taps of
+ * Keys' cubic (a = -0.75), folding taps past an edge into the edge pixel: ONNX Resize 'cubic'
+ * with 'half_pixel' and exclude_outside 0. The result must lie on an integer grid (the model's
+ * scale), so that a tile at input offset t maps to output offset scale * t and tiles stay exact.
+ */
+function bicubic(g: GraphBuilder, layer: NcnnLayer, x: Value, sh: number, sw: number): Value {
+  const grid = x.reach.scale * sh;
+  if (sh !== sw || !(sh > 0) || Math.abs(grid - Math.round(grid)) > 1e-9 || grid < 1) {
+    throw new Error(
+      `Interp ${layer.name}: bicubic scales ${sh} x ${sw} on a x${x.reach.scale} grid ` +
+        '(equal factors giving an integer overall scale only)',
+    );
+  }
+  const name = resize(g, layer, x, sh, {
+    mode: 'cubic',
+    coordinate_transformation_mode: 'half_pixel',
+    cubic_coeff_a: float(-0.75),
+    exclude_outside: 0,
+  });
+  return { name, channels: x.channels, reach: bicubicReach(x.reach, Math.round(grid)) };
+}
+
+/**
+ * The reach after a bicubic resampling from grid r.scale to grid `to` (integers): output pixel P
+ * reads grid pixels floor(c) - 1 .. floor(c) + 2, c = (P + 0.5) * r.scale / to - 0.5, each of
+ * which reads input pixels floor(Q / r.scale) ± reachRadius(r). Worked out exactly over one period.
+ */
+export function bicubicReach(r: Reach, to: number): Reach {
+  const from = r.scale;
+  let radius = 0;
+  for (let p = 0; p < from * to; p++) {
+    const c = Math.floor(((2 * p + 1) * from - to) / (2 * to));
+    const base = Math.floor(p / to);
+    radius = Math.max(radius, base - Math.floor((c - 1) / from), Math.floor((c + 2) / from) - base);
+  }
+  return { scale: to, inputRadius: reachRadius(r) + radius, gridRadius: 0 };
 }
 
 const ACTIVATIONS: Record<number, string> = { 0: 'none', 1: 'Relu', 2: 'LeakyRelu', 3: 'Clip' };

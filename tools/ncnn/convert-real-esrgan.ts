@@ -1,6 +1,7 @@
 /**
- * Converts one Real-ESRGAN ncnn model (catalog.ts), read straight from node_modules, to ONNX plus
- * the manifest the engine reads (engine/models/builtin-manifest.ts).
+ * Converts one Real-ESRGAN ncnn model (catalog.ts), read straight from node_modules (or, for a
+ * package fetched as a tarball, from the folder npm-tarball.ts extracted it to), to ONNX plus the
+ * manifest the engine reads (engine/models/builtin-manifest.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.
 import { MODEL_FILE, packageDir, packageVersion } from '../esrgan/convert-esrgan.ts';
 import { REAL_ESRGAN_LICENCE, type RealEsrganSpec } from './catalog.ts';
 import { convertNcnn, type NcnnConverted, type NcnnConvertOptions } from './convert-ncnn.ts';
+import { tarballCacheDir, tarballFilesDir } from './npm-tarball.ts';
 
 export interface ConvertedRealEsrgan {
   bytes: Uint8Array;
@@ -18,12 +20,24 @@ export interface ConvertedRealEsrgan {
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** The .param and .bin paths of `spec` under `nodeModules`. */
+/** The paths of `spec`'s .param and .bin inside its package. */
+export function realEsrganPackageFiles(spec: RealEsrganSpec): string[] {
+  return [`${spec.dir}/${spec.base}.param`, `${spec.dir}/${spec.base}.bin`];
+}
+
+/**
+ * The .param and .bin paths of `spec` under `nodeModules`, or, for a tarball package, in the
+ * cache folder (tarballCacheDir(nodeModules) unless given) once npmTarballFiles has run.
+ */
 export function realEsrganFiles(
   nodeModules: string,
   spec: RealEsrganSpec,
+  cacheDir = tarballCacheDir(nodeModules),
 ): { param: string; bin: string } {
-  const base = path.join(packageDir(nodeModules, spec.package), spec.dir, spec.base);
+  const root = spec.tarball
+    ? tarballFilesDir(cacheDir, spec.tarball)
+    : packageDir(nodeModules, spec.package);
+  const base = path.join(root, spec.dir, spec.base);
   return { param: `${base}.param`, bin: `${base}.bin` };
 }
 
@@ -31,8 +45,9 @@ export async function convertRealEsrgan(
   nodeModules: string,
   spec: RealEsrganSpec,
   options: NcnnConvertOptions = {},
+  cacheDir?: string,
 ): Promise<ConvertedRealEsrgan> {
-  const files = realEsrganFiles(nodeModules, spec);
+  const files = realEsrganFiles(nodeModules, spec, cacheDir);
   const param = await readFile(files.param);
   const bin = await readFile(files.bin);
   const converted = convertNcnn(
@@ -50,13 +65,13 @@ export async function convertRealEsrgan(
     name: spec.name,
     description: spec.description,
     architecture: spec.architecture,
-    family: 'real-esrgan',
+    family: spec.family,
     scale: spec.scale,
     inputRange: [0, 1],
     licence: REAL_ESRGAN_LICENCE,
     source: {
       package: spec.package,
-      version: await packageVersion(nodeModules, spec.package),
+      version: spec.tarball?.version ?? (await packageVersion(nodeModules, spec.package)),
       path: `${spec.dir}/${spec.base}.{param,bin}`,
     },
     sourceSha256: {
