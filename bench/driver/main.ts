@@ -10,7 +10,7 @@
  * --quick: tiny inputs and one run (the smoke test); results go to --out (default: a temp dir).
  * A reduced run at full size: --runs 1 --no-webgl --out DIR (never over the committed reports).
  * --report-only: rewrite BENCHMARKS.md from bench/results.json without measuring.
- * Suites: peer, overhead, memory, variants, gendr.
+ * Suites: peer, overhead, memory, variants, real-esrgan, gendr.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
@@ -25,7 +25,15 @@ import { makeInputs } from './inputs.ts';
 import { environment, printSummary, writeReports, type BenchResults } from './report.ts';
 import { startBenchServer } from './server.ts';
 import { gendrStages } from './gendr.ts';
-import { headToHead, memory, overhead, variants, type BenchContext } from './suites.ts';
+import { realEsrganHeadToHead } from './real-esrgan.ts';
+import {
+  headToHead,
+  memory,
+  overhead,
+  variants,
+  variantSpecs,
+  type BenchContext,
+} from './suites.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -33,7 +41,7 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
-    suites: { type: 'string', default: 'peer,overhead,memory,variants,gendr' },
+    suites: { type: 'string', default: 'peer,overhead,memory,variants,real-esrgan,gendr' },
     'no-webgl': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -61,7 +69,18 @@ const outDir =
   values.out ?? (quick ? await mkdtemp(path.join(os.tmpdir(), 'gendr-bench-')) : repoRoot);
 
 const sizes = quick
-  ? { medium: 24, thick: 16, overhead: 64, memory: [32, 48, 64], variants: 24, gendr: 32 }
+  ? {
+      medium: 24,
+      thick: 16,
+      overhead: 64,
+      memory: [32, 48, 64],
+      variants: 24,
+      gendr: 32,
+      general: 24,
+      x4plus: 16,
+      realOverhead: 64,
+      realMemory: [32, 64],
+    }
   : {
       medium: 256,
       thick: 128,
@@ -69,6 +88,10 @@ const sizes = quick
       memory: [256, 512, 1024],
       variants: 256,
       gendr: 256,
+      general: 256,
+      x4plus: 128,
+      realOverhead: 512,
+      realMemory: [128, 256, 512],
     };
 
 const indexFile = path.join(repoRoot, 'public/models/index.json');
@@ -91,6 +114,10 @@ const inputs = await makeInputs(dataDir, [
   sizes.overhead,
   ...sizes.memory,
   sizes.variants,
+  sizes.general,
+  sizes.x4plus,
+  sizes.realOverhead,
+  ...sizes.realMemory,
 ]);
 const server = await startBenchServer({ repoRoot, pageDir, dataDir });
 const browser = await launchBench(`${server.url}${pagePath}`);
@@ -147,7 +174,13 @@ try {
     results.overhead = await overhead(ctx, 'esrgan-medium-x4', sizes.overhead);
   if (suites.has('memory')) results.memory = await memory(ctx, 'esrgan-medium-x4', sizes.memory);
   if (suites.has('variants')) {
-    results.variants.push(...(await variants(ctx, 'esrgan-medium-x4', sizes.variants)));
+    results.variants.push(
+      ...(await variants(ctx, 'esrgan-medium-x4', sizes.variants, [
+        ...variantSpecs(sizes.variants, threads)
+          .map((v) => v.name)
+          .filter((n) => n !== 'kernels-simd128' && n !== 'kernels-direct'),
+      ])),
+    );
     results.variants.push(
       ...(await variants(ctx, 'esrgan-thick-x4', sizes.thick, [
         'unrewritten',
@@ -157,6 +190,35 @@ try {
         'kernels',
       ])),
     );
+  }
+  if (suites.has('real-esrgan')) {
+    // --quick proves the paths on the compact net alone (x4plus and its peer take minutes).
+    const headToHeadRows = [
+      await realEsrganHeadToHead(ctx, 'realesr-general-x4v3', sizes.general, runs),
+    ];
+    // upscayl-bin takes over a minute per x4plus run on a CPU Vulkan driver: one run.
+    if (!quick)
+      headToHeadRows.push(await realEsrganHeadToHead(ctx, 'realesrgan-x4plus', sizes.x4plus, 1));
+    results.realEsrgan = {
+      headToHead: headToHeadRows,
+      overhead: await overhead(ctx, 'realesr-general-x4v3', sizes.realOverhead),
+      memory: await memory(ctx, 'realesr-general-x4v3', sizes.realMemory),
+    };
+    const realVariants = ['unrewritten', 'baseline', 'kernels', 'kernels-1-thread'];
+    results.variants.push(
+      ...(await variants(ctx, 'realesr-general-x4v3', sizes.general, [
+        ...realVariants,
+        'kernels-simd128',
+        'kernels-direct',
+      ])),
+    );
+    if (!quick)
+      results.variants.push(
+        ...(await variants(ctx, 'realesrgan-x4plus', sizes.x4plus, [
+          ...realVariants,
+          'kernels-direct',
+        ])),
+      );
   }
 } finally {
   await browser.close();

@@ -87,8 +87,9 @@ export async function kernelRaw(
   wasm: Uint8Array,
   size: number,
   rangeMax: number,
+  options: { winograd?: boolean } = {},
 ): Promise<Float32Array> {
-  const session = await createKernelSession(model, wasm);
+  const session = await createKernelSession(model, wasm, options);
   const data = new Float32Array(3 * size * size);
   for (let i = 0; i < data.length; i++) data[i] = ((i * 7919) % 256) * (rangeMax / 255);
   const out = await session.run({

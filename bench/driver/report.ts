@@ -7,6 +7,11 @@ import * as prettier from 'prettier';
 import type { PageInfo } from '../page/protocol.ts';
 import { fmt, fmtStat, type Stat } from './stats.ts';
 import type { GendrStages } from './gendr.ts';
+import {
+  realEsrganGoals,
+  realEsrganSection,
+  type RealEsrganResults,
+} from './real-esrgan-report.ts';
 import type { CpuEngine } from '../page/protocol.ts';
 import {
   bestPeer,
@@ -41,6 +46,8 @@ export interface BenchResults {
   memory: MemoryReport | null;
   variants: VariantResult[];
   gendr: GendrStages[];
+  /** Absent in results written before the Real-ESRGAN suite existed. */
+  realEsrgan?: RealEsrganResults;
   loadAverage: { before: number[]; after: number[] };
 }
 
@@ -77,7 +84,7 @@ const x = (v: number | null | undefined, digits = 2) =>
   v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(digits)}x`;
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
 
-interface Goal {
+export interface Goal {
   goal: string;
   measured: string;
   /** null: a reference figure, not a goal. */
@@ -124,44 +131,57 @@ export function goals(r: BenchResults): Goal[] {
       met: null,
     });
   }
-  if (r.overhead) {
-    const { kernels: k, onnxruntime: o, tileShare, tiles, size } = r.overhead;
-    const limit = tileShare * 1.5;
-    out.push({
-      goal: `pipeline overhead ${size}² x4, app worker on the kernels ≤ 1.10`,
-      measured: k.overhead.toFixed(3),
-      met: k.overhead <= 1.1,
-    });
-    out.push({
-      goal: `first tile, app worker on the kernels ≤ 1.5 x one tile's share (1/${tiles} = ${pct(tileShare)})`,
-      measured: `${pct(k.firstTileFraction)} of the total`,
-      met: k.firstTileFraction <= limit,
-    });
-    out.push({
-      goal: 'overhead and first tile, app worker on onnxruntime-web (reference)',
-      measured: `${o.overhead.toFixed(3)}; ${pct(o.firstTileFraction)}`,
-      met: null,
-    });
-  }
-  if (r.memory && r.memory.points.length > 1) {
-    const m = r.memory;
-    const first = m.points[0];
-    const last = m.points[m.points.length - 1];
-    const pixels = (last.size / first.size) ** 2;
-    const growth = (engine: CpuEngine) =>
-      `${mb(first[engine].workerGrowth)} → ${mb(last[engine].workerGrowth)} for ${pixels.toFixed(0)}x the pixels; slope ${fmt(m.workerSlope[engine], 1)} B/input px`;
-    out.push({
-      goal: 'worker memory flat in image size (grows with the tile), app worker on the kernels',
-      measured: growth('kernels'),
-      met: last.kernels.workerGrowth / Math.max(1, first.kernels.workerGrowth) < 1.5,
-    });
-    out.push({
-      goal: 'worker memory, app worker on onnxruntime-web (reference)',
-      measured: growth('onnxruntime'),
-      met: null,
-    });
+  if (r.overhead) out.push(...overheadGoals(r.overhead));
+  if (r.memory) out.push(...memoryGoals(r.memory));
+  if (r.realEsrgan) {
+    out.push(...realEsrganGoals(r.realEsrgan.headToHead));
+    if (r.realEsrgan.overhead) out.push(...overheadGoals(r.realEsrgan.overhead));
+    if (r.realEsrgan.memory) out.push(...memoryGoals(r.realEsrgan.memory));
   }
   return out;
+}
+
+export function overheadGoals(overhead: Overhead): Goal[] {
+  const { kernels: k, onnxruntime: o, tileShare, tiles, size, model } = overhead;
+  const limit = tileShare * 1.5;
+  return [
+    {
+      goal: `pipeline overhead ${model} ${size}², app worker on the kernels ≤ 1.10`,
+      measured: k.overhead.toFixed(3),
+      met: k.overhead <= 1.1,
+    },
+    {
+      goal: `first tile ${model} ${size}², app worker on the kernels ≤ 1.5 x one tile's share (1/${tiles} = ${pct(tileShare)})`,
+      measured: `${pct(k.firstTileFraction)} of the total`,
+      met: k.firstTileFraction <= limit,
+    },
+    {
+      goal: `overhead and first tile ${model}, app worker on onnxruntime-web (reference)`,
+      measured: `${o.overhead.toFixed(3)}; ${pct(o.firstTileFraction)}`,
+      met: null,
+    },
+  ];
+}
+
+export function memoryGoals(m: MemoryReport): Goal[] {
+  if (m.points.length < 2) return [];
+  const first = m.points[0];
+  const last = m.points[m.points.length - 1];
+  const pixels = (last.size / first.size) ** 2;
+  const growth = (engine: CpuEngine) =>
+    `${mb(first[engine].workerGrowth)} → ${mb(last[engine].workerGrowth)} for ${pixels.toFixed(0)}x the pixels; slope ${fmt(m.workerSlope[engine], 1)} B/input px`;
+  return [
+    {
+      goal: `worker memory flat in image size (grows with the tile), ${m.model}, app worker on the kernels`,
+      measured: growth('kernels'),
+      met: last.kernels.workerGrowth / Math.max(1, first.kernels.workerGrowth) < 1.5,
+    },
+    {
+      goal: `worker memory ${m.model}, app worker on onnxruntime-web (reference)`,
+      measured: growth('onnxruntime'),
+      met: null,
+    },
+  ];
 }
 
 const app = (a: AppFigures) => `${ms(a.wall)} (${a.threads} thr)`;
@@ -199,6 +219,38 @@ function variantsTable(r: BenchResults): string[] {
     );
   }
   return lines;
+}
+
+function overheadSection(o: Overhead, heading: string): string[] {
+  const line = (e: EngineOverhead, label: string) =>
+    `- app worker on ${label}: wall ${ms(e.app.wall)} ms, first tile after ${ms(e.app.firstTile)} ms = ${pct(e.firstTileFraction)} of the total; sum of session.run ${ms(e.inference)} ms (bench-worker pipeline wall ${ms(e.pipelineWall)} ms); **overhead ${e.overhead.toFixed(3)}**`;
+  return [
+    `## ${heading}`,
+    '',
+    `${o.model}, ${o.size}² → ${o.size * 4}², ${o.tiles} tiles (one tile's share: ${pct(o.tileShare)}). Wall and first tile: the app's worker as the page sees them. Sum of session.run: the same job through the same engine pipeline and session in a bench worker with every session.run timed. Overhead = app wall / sum of session.run (medians).`,
+    '',
+    line(o.kernels, 'the kernels'),
+    line(o.onnxruntime, 'onnxruntime-web (reference)'),
+    '',
+  ];
+}
+
+function memorySection(m: MemoryReport, heading: string): string[] {
+  return [
+    `## ${heading}`,
+    '',
+    `${m.model}, x4, one restore through the app's worker in a fresh page (model load included), once on the kernels and once on onnxruntime-web (each in its own fresh page). Renderer = page + worker (Chromium runs dedicated workers in the page's process): growth of the peak resident memory (VmHWM, reset just before) of the renderer that grew most, over its resident memory before the restore. Page = the output RGBA it keeps + its JS heap growth. Worker = renderer − page.${m.note ? ` ${m.note}.` : ''}`,
+    '',
+    '| input | tiles | kernels: renderer peak growth | kernels: page | kernels: worker | onnxruntime-web: renderer | onnxruntime-web: worker |',
+    '|---|---|---|---|---|---|---|',
+    ...m.points.map(
+      (p) =>
+        `| ${p.size}² | ${p.tiles} | ${mb(p.kernels.rendererGrowth)} | ${mb(p.kernels.pageGrowth)} | **${mb(p.kernels.workerGrowth)}** | ${mb(p.onnxruntime.rendererGrowth)} | ${mb(p.onnxruntime.workerGrowth)} |`,
+    ),
+    '',
+    `Slope (least squares), bytes per input pixel: worker on the kernels ${fmt(m.workerSlope.kernels, 1)}, on onnxruntime-web ${fmt(m.workerSlope.onnxruntime, 1)}; page ${fmt(m.pageSlope, 1)} (the x4 RGBA output alone is 64).`,
+    '',
+  ];
 }
 
 export function markdown(r: BenchResults, experiments: string | null): string {
@@ -240,37 +292,17 @@ export function markdown(r: BenchResults, experiments: string | null): string {
     ...headToHeadTable(r),
     '',
   ];
-  if (r.overhead) {
-    const o = r.overhead;
-    const line = (e: EngineOverhead, label: string) =>
-      `- app worker on ${label}: wall ${ms(e.app.wall)} ms, first tile after ${ms(e.app.firstTile)} ms = ${pct(e.firstTileFraction)} of the total; sum of session.run ${ms(e.inference)} ms (bench-worker pipeline wall ${ms(e.pipelineWall)} ms); **overhead ${e.overhead.toFixed(3)}**`;
-    out.push(
-      '## Pipeline overhead and time to first tile',
-      '',
-      `${o.model}, ${o.size}² → ${o.size * 4}², ${o.tiles} tiles (one tile's share: ${pct(o.tileShare)}). Wall and first tile: the app's worker as the page sees them. Sum of session.run: the same job through the same engine pipeline and session in a bench worker with every session.run timed. Overhead = app wall / sum of session.run (medians).`,
-      '',
-      line(o.kernels, 'the kernels'),
-      line(o.onnxruntime, 'onnxruntime-web (reference)'),
-      '',
-    );
-  }
-  if (r.memory) {
-    const m = r.memory;
-    out.push(
-      '## Memory against image size',
-      '',
-      `${m.model}, x4, one restore through the app's worker in a fresh page (model load included), once on the kernels and once on onnxruntime-web (each in its own fresh page). Renderer = page + worker (Chromium runs dedicated workers in the page's process): growth of the peak resident memory (VmHWM, reset just before) of the renderer that grew most, over its resident memory before the restore. Page = the output RGBA it keeps + its JS heap growth. Worker = renderer − page.${m.note ? ` ${m.note}.` : ''}`,
-      '',
-      '| input | tiles | kernels: renderer peak growth | kernels: page | kernels: worker | onnxruntime-web: renderer | onnxruntime-web: worker |',
-      '|---|---|---|---|---|---|---|',
-      ...m.points.map(
-        (p) =>
-          `| ${p.size}² | ${p.tiles} | ${mb(p.kernels.rendererGrowth)} | ${mb(p.kernels.pageGrowth)} | **${mb(p.kernels.workerGrowth)}** | ${mb(p.onnxruntime.rendererGrowth)} | ${mb(p.onnxruntime.workerGrowth)} |`,
-      ),
-      '',
-      `Slope (least squares), bytes per input pixel: worker on the kernels ${fmt(m.workerSlope.kernels, 1)}, on onnxruntime-web ${fmt(m.workerSlope.onnxruntime, 1)}; page ${fmt(m.pageSlope, 1)} (the x4 RGBA output alone is 64).`,
-      '',
-    );
+  if (r.overhead)
+    out.push(...overheadSection(r.overhead, 'Pipeline overhead and time to first tile'));
+  if (r.memory) out.push(...memorySection(r.memory, 'Memory against image size'));
+  if (r.realEsrgan) {
+    out.push(...realEsrganSection(r.realEsrgan.headToHead));
+    if (r.realEsrgan.overhead)
+      out.push(
+        ...overheadSection(r.realEsrgan.overhead, 'Real-ESRGAN: pipeline overhead and first tile'),
+      );
+    if (r.realEsrgan.memory)
+      out.push(...memorySection(r.realEsrgan.memory, 'Real-ESRGAN: memory against image size'));
   }
   if (r.variants.length) {
     out.push(

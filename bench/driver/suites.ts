@@ -10,8 +10,10 @@ import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.
 import { planFor } from '../../engine/upscale.ts';
 import { esrganModelSpecs } from '../../tools/esrgan/catalog.ts';
 import { convertEsrgan } from '../../tools/esrgan/convert-esrgan.ts';
+import { REAL_ESRGAN_SPECS } from '../../tools/ncnn/catalog.ts';
+import { convertRealEsrgan } from '../../tools/ncnn/convert-real-esrgan.ts';
 import { kernelFile } from '../../tools/kernels/build-kernels.ts';
-import type { AppRun, CpuEngine, OrtSessionVariant } from '../page/protocol.ts';
+import type { AppRun, BenchKernels, CpuEngine, OrtSessionVariant } from '../page/protocol.ts';
 import {
   processMemory,
   rendererPids,
@@ -53,7 +55,7 @@ export interface AppFigures {
 }
 
 /** Restores through the app's worker on `page` with the given CPU engine (one warm-up first). */
-async function appRuns(
+export async function appRuns(
   ctx: BenchContext,
   page: BenchPage,
   id: string,
@@ -64,7 +66,7 @@ async function appRuns(
   return page.call('app', { modelId: id, image: ctx.input(size), runs, cpuEngine });
 }
 
-function appFigures(ctx: BenchContext, runs: AppRun[]): AppFigures {
+export function appFigures(ctx: BenchContext, runs: AppRun[]): AppFigures {
   const threads = runs[0]?.threads ?? 0;
   if (threads !== ctx.threads)
     ctx.log(
@@ -372,24 +374,26 @@ interface VariantSpec {
   unrewritten?: boolean;
   threads?: number;
   workers?: number;
-  kernels?: boolean;
+  kernels?: boolean | BenchKernels;
   reference?: string;
 }
 
 /**
- * Writes the model converted without the exact rewrites (convertEsrgan with exactRewrites false:
- * a Resize per UpSampling2D, a Mul per MultiplyBeta) to the data folder, and returns its file
- * name. public/models holds the rewritten graph, which is what the app ships.
+ * Writes the model converted without the exact rewrites (exactRewrites false: a Resize per
+ * upsampling, a Mul per residual scaling) to the data folder, and returns its file name.
+ * public/models holds the rewritten graph, which is what the app ships.
  */
 export async function unrewrittenModel(
   ctx: BenchContext,
   m: BuiltinModelManifest,
 ): Promise<string> {
+  const nodeModules = path.join(ctx.repoRoot, 'node_modules');
   const spec = esrganModelSpecs().find((s) => s.id === m.id);
-  if (!spec) throw new Error(`${m.id} is not a built-in ESRGAN model`);
-  const converted = await convertEsrgan(path.join(ctx.repoRoot, 'node_modules'), spec, {
-    exactRewrites: false,
-  });
+  const ncnn = REAL_ESRGAN_SPECS.find((s) => s.id === m.id);
+  if (!spec && !ncnn) throw new Error(`${m.id} is not a built-in ESRGAN or Real-ESRGAN model`);
+  const converted = spec
+    ? await convertEsrgan(nodeModules, spec, { exactRewrites: false })
+    : await convertRealEsrgan(nodeModules, ncnn!, { exactRewrites: false });
   const name = `${m.id}.unrewritten.onnx`;
   await writeFile(path.join(ctx.dataDir, name), converted.bytes);
   return name;
@@ -401,7 +405,7 @@ export function variantSpecs(size: number, threads: number): VariantSpec[] {
     {
       name: 'unrewritten',
       description:
-        'the converter without the exact rewrites (convertEsrgan exactRewrites: false; tools/esrgan/exact-rewrites.ts)',
+        'the converter without the exact rewrites (exactRewrites: false; tools/esrgan/exact-rewrites.ts)',
       unrewritten: true,
       reference: 'unrewritten',
     },
@@ -446,6 +450,18 @@ export function variantSpecs(size: number, threads: number): VariantSpec[] {
       kernels: true,
     },
     { name: 'kernels-1-thread', description: 'the same, one thread', kernels: true, threads: 1 },
+    {
+      name: 'kernels-simd128',
+      description: 'the kernels built for plain SIMD128 (no relaxed-SIMD fused multiply-add)',
+      kernels: { flavour: 'simd' },
+      reference: 'kernels',
+    },
+    {
+      name: 'kernels-direct',
+      description: 'the kernels with direct convolutions only (no Winograd)',
+      kernels: { winograd: false },
+      reference: 'kernels',
+    },
   ];
 }
 
@@ -468,8 +484,17 @@ export async function variants(
     return (d * 255) / rangeMax;
   };
   const shippedDiff = maxDiff((await nativeRaw(shipped, size, rangeMax, ctx.threads, 0)).output);
+  // Node has no relaxed SIMD by default: the diffs are the SIMD128 build's (relaxed FMA rounds
+  // once instead of twice; test/kernels-parity.test.ts checks both against the reference).
   const simd = new Uint8Array(await readFile(kernelFile('simd')));
-  const kernelDiff = maxDiff(await kernelRaw(shipped, simd, size, rangeMax));
+  const kernelDiffs = new Map<boolean, number>();
+  const kernelDiff = async (winograd: boolean) => {
+    const known = kernelDiffs.get(winograd);
+    if (known !== undefined) return known;
+    const d = maxDiff(await kernelRaw(shipped, simd, size, rangeMax, { winograd }));
+    kernelDiffs.set(winograd, d);
+    return d;
+  };
   const out: VariantResult[] = [];
   for (const spec of variantSpecs(size, ctx.threads)) {
     if (only && !only.includes(spec.name)) continue;
@@ -497,7 +522,11 @@ export async function variants(
         workers,
         wall: stat(times),
         reference: spec.reference ?? 'baseline',
-        maxDiff255: spec.unrewritten ? 0 : spec.kernels ? kernelDiff : shippedDiff,
+        maxDiff255: spec.unrewritten
+          ? 0
+          : spec.kernels
+            ? await kernelDiff(spec.kernels === true || spec.kernels.winograd !== false)
+            : shippedDiff,
       });
     } catch (error) {
       ctx.log(`  failed: ${(error as Error).message}`);

@@ -1,5 +1,10 @@
 /** The page's side of the bench worker: one worker per configuration, one request at a time. */
-import type { BenchWorkerMessage, BenchWorkerRequest, OrtSessionVariant } from './protocol.ts';
+import type {
+  BenchKernels,
+  BenchWorkerMessage,
+  BenchWorkerRequest,
+  OrtSessionVariant,
+} from './protocol.ts';
 
 export class BenchWorker {
   private readonly worker = new Worker(new URL('./bench.worker.ts', import.meta.url), {
@@ -29,7 +34,7 @@ export class BenchWorker {
     modelUrl: string,
     threads: number,
     session?: OrtSessionVariant,
-    kernels?: boolean,
+    kernels?: boolean | BenchKernels,
   ): Promise<number> {
     return (await this.request({ kind: 'init', modelUrl, threads, session, kernels }, 'ready'))
       .threads;

@@ -32,11 +32,14 @@ async function handle(message: BenchWorkerRequest): Promise<void> {
     let inner: EngineSession;
     let threads = message.threads;
     if (message.kernels) {
-      const url = hasRelaxedSimd() ? kernelsRelaxedUrl : kernelsSimdUrl;
+      const variant = message.kernels === true ? {} : message.kernels;
+      const relaxed = variant.flavour ? variant.flavour === 'relaxed' : hasRelaxedSimd();
+      const url = relaxed ? kernelsRelaxedUrl : kernelsSimdUrl;
       const module = await WebAssembly.compile(await (await fetch(url)).arrayBuffer());
       inner = await createKernelSession(bytes, module, {
         threads: message.threads,
         spawnHelper: spawnBrowserHelper,
+        winograd: variant.winograd,
       });
       runtime = plainTensors;
     } else {

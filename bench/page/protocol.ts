@@ -51,11 +51,19 @@ export interface AppRequest {
   tileSize?: number;
 }
 
+/** Kernel variants for the bench (true: the app's choice, Winograd and relaxed SIMD where present). */
+export interface BenchKernels {
+  /** Winograd for 3x3 and 5x5 convolutions (default true); false: direct convolutions only. */
+  winograd?: boolean;
+  /** Which committed build: plain SIMD128 or relaxed SIMD (default: relaxed where supported). */
+  flavour?: 'simd' | 'relaxed';
+}
+
 /** The engine's pipeline in the bench worker, with session.run timed. */
 export interface PipelineRequest {
   modelUrl: string;
   /** See BenchWorkerRequest 'init'. */
-  kernels?: boolean;
+  kernels?: boolean | BenchKernels;
   image: string;
   runs: number;
   scale: number;
@@ -77,7 +85,7 @@ export interface PipelineRun {
 /** One untiled session.run on an image-sized input (raw onnxruntime-web, no pipeline). */
 export interface RawRequest {
   modelUrl: string;
-  kernels?: boolean;
+  kernels?: boolean | BenchKernels;
   size: number;
   rangeMax: number;
   runs: number;
@@ -128,7 +136,7 @@ export type BenchWorkerRequest =
        * Run on the hand-written WASM kernels (engine/kernels, the committed build the app's
        * worker loads, same flavour choice) instead of onnxruntime-web.
        */
-      kernels?: boolean;
+      kernels?: boolean | BenchKernels;
     }
   | { kind: 'raw'; width: number; height: number; rangeMax: number }
   | {

@@ -13,6 +13,7 @@ import type {
   TensorFactory,
   TensorType,
 } from '../session.ts';
+import { cubicResize } from './cubic-resize.ts';
 import {
   compileProgram,
   type CompileOptions,
@@ -38,6 +39,7 @@ import { paddedFloats, WasmKernels, zeroBorder } from './wasm-kernels.ts';
 const TB = 32; // Winograd tiles per block: an upper bound of TB in kernels.c
 const FLAG_RELU = 1;
 const FLAG_RESIDUAL = 2;
+const FLAG_PRELU = 4;
 
 interface Layout {
   width: number;
@@ -63,9 +65,14 @@ export const plainTensors: TensorFactory = {
 export class KernelProgramRunner {
   private readonly weightPtrs: number[][];
   private readonly biasPtrs: number[];
+  /** Per step, its PReLU slopes (0 when it has none). */
+  private readonly slopePtrs: number[];
   private readonly weightsMark: number;
   private layout: Layout | null = null;
-  /** When set, milliseconds per step kind ('winograd3', 'direct1', 'lincomb', ...) are added here. */
+  /**
+   * When set, milliseconds per step kind are added here: 'winograd3', 'direct1', 'lincomb', ...,
+   * with '@2x' etc. for convolutions above the input resolution (a super-resolution net's tail).
+   */
   profile: Map<string, number> | null = null;
 
   private readonly helpers: { control: number; seq: number; terminate(): void }[] = [];
@@ -94,14 +101,17 @@ export class KernelProgramRunner {
     this.ready = Promise.all(starting).then(() => undefined);
     this.weightPtrs = [];
     this.biasPtrs = [];
+    this.slopePtrs = [];
     for (const step of program.steps) {
       if (step.kind !== 'conv') {
         this.weightPtrs.push([]);
         this.biasPtrs.push(0);
+        this.slopePtrs.push(0);
         continue;
       }
       this.weightPtrs.push(step.weights.map((w) => kernels.put(w)));
       this.biasPtrs.push(kernels.put(step.bias));
+      this.slopePtrs.push(step.slope ? kernels.put(step.slope) : 0);
     }
     this.weightsMark = kernels.mark();
   }
@@ -211,7 +221,11 @@ export class KernelProgramRunner {
       const started = this.profile ? performance.now() : 0;
       this.runStep(layout, step, i, width, height);
       if (this.profile) {
-        const key = step.kind === 'conv' ? `${step.algo}${step.k}` : step.kind;
+        const scale = step.kind === 'conv' ? program.buffers[step.out.buf].scale : 1;
+        const key =
+          step.kind === 'conv'
+            ? `${step.algo}${step.k}${scale > 1 ? `@${scale}x` : ''}`
+            : step.kind;
         this.profile.set(key, (this.profile.get(key) ?? 0) + performance.now() - started);
       }
     });
@@ -221,7 +235,7 @@ export class KernelProgramRunner {
     return out;
   }
 
-  private result = new Float32Array(0);
+  private result: Float32Array = new Float32Array(0);
 
   /**
    * Runs kernel `fn` over [0, total) split in equal parts: helpers get theirs through the control
@@ -288,7 +302,11 @@ export class KernelProgramRunner {
         const outStride = program.buffers[step.out.buf].channels;
         const res = step.residual ? this.slicePtr(layout, step.residual) : 0;
         const resStride = step.residual ? program.buffers[step.residual.buf].channels : 0;
-        const flags = (step.relu ? FLAG_RELU : 0) | (step.residual ? FLAG_RESIDUAL : 0);
+        const flags =
+          (step.activation === 'relu' ? FLAG_RELU : 0) |
+          (step.activation === 'prelu' ? FLAG_PRELU : 0) |
+          (step.residual ? FLAG_RESIDUAL : 0);
+        const slope = this.slopePtrs[i];
         if (step.algo === 'winograd') {
           // Output tile side: input tile - kernel + 1.
           const m = WINOGRAD_TILE - step.k + 1;
@@ -309,6 +327,7 @@ export class KernelProgramRunner {
             res,
             resStride,
             flags,
+            slope,
             layout.scratchV[t],
             layout.scratchM[t],
           ]);
@@ -328,6 +347,7 @@ export class KernelProgramRunner {
             res,
             resStride,
             flags,
+            slope,
           ]);
         }
       } else if (step.kind === 'lincomb') {
@@ -371,8 +391,22 @@ export class KernelProgramRunner {
           outPtr,
           lo,
           hi,
+          step.addUpsampledInput ? layout.ptr[0] : 0,
+          program.buffers[0].channels,
+          src.scale * step.block,
         ]);
-        this.result = kernels.f32(outPtr, n).slice();
+        const nchw = kernels.f32(outPtr, n);
+        const resize = program.finalResize;
+        this.result = resize
+          ? cubicResize(
+              nchw,
+              step.channels,
+              w * step.block,
+              h * step.block,
+              resize.factor,
+              resize.clip,
+            ).data
+          : nchw.slice();
         kernels.release(outPtr);
       }
     }

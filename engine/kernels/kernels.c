@@ -45,12 +45,16 @@ typedef struct {
   const float *w;    /* direct: this slice's packed weights [co/COB][k*k][channels][COB] */
 } Slice;
 
-enum { FLAG_RELU = 1, FLAG_RESIDUAL = 2 };
+enum { FLAG_RELU = 1, FLAG_RESIDUAL = 2, FLAG_PRELU = 4 };
 
 static inline int pixel(int y, int x, int W) { return (y + PADL) * (W + PADL + PADR) + x + PADL; }
 
-/* Bias + residual + ReLU for COB channels of one pixel, storing only the first n. */
-static inline void epilogue(v128_t lo, v128_t hi, float *o, const float *r, int n, int flags) {
+/*
+ * Bias + residual + activation for COB channels of one pixel, storing only the first n. The
+ * activation is ReLU, or PReLU with per-channel slopes `sl` (COB of them; LeakyReLU is PReLU with
+ * one slope everywhere): max(v, 0) + slope * min(v, 0).
+ */
+static inline void epilogue(v128_t lo, v128_t hi, float *o, const float *r, int n, int flags, const float *sl) {
   if (flags & FLAG_RESIDUAL) {
     if (n == COB) {
       lo = ADD(lo, wasm_v128_load(r));
@@ -65,6 +69,9 @@ static inline void epilogue(v128_t lo, v128_t hi, float *o, const float *r, int 
   if (flags & FLAG_RELU) {
     lo = wasm_f32x4_max(lo, F4(0));
     hi = wasm_f32x4_max(hi, F4(0));
+  } else if (flags & FLAG_PRELU) {
+    lo = ADD(wasm_f32x4_max(lo, F4(0)), MUL(wasm_v128_load(sl), wasm_f32x4_min(lo, F4(0))));
+    hi = ADD(wasm_f32x4_max(hi, F4(0)), MUL(wasm_v128_load(sl + 4), wasm_f32x4_min(hi, F4(0))));
   }
   if (n == COB) {
     wasm_v128_store(o, lo);
@@ -82,7 +89,7 @@ static inline void epilogue(v128_t lo, v128_t hi, float *o, const float *r, int 
  * `coReal` channels are stored, at `out` (already offset to the first output channel).
  */
 void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1, const float *bias, float *out,
-                 int outStride, int co, int coReal, const float *res, int resStride, int flags) {
+                 int outStride, int co, int coReal, const float *res, int resStride, int flags, const float *slope) {
   const int half = k / 2;
   const int rowPix = W + PADL + PADR;
   for (int y = y0; y < y1; y++) {
@@ -123,7 +130,7 @@ void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1,
         float *o = out + p0 * outStride + cb;
 #pragma clang loop unroll(full)
         for (int q = 0; q < PXB; q++)
-          epilogue(acc[q][0], acc[q][1], o + q * outStride, r + q * resStride, n, flags);
+          epilogue(acc[q][0], acc[q][1], o + q * outStride, r + q * resStride, n, flags, slope + cb);
       }
       for (; x < W; x++) {
         v128_t a0 = b0, a1 = b1;
@@ -145,7 +152,7 @@ void conv_direct(const Slice *slices, int nslices, int k, int W, int y0, int y1,
           }
         }
         const int p0 = pixel(y, x, W);
-        epilogue(a0, a1, out + p0 * outStride + cb, res ? res + p0 * resStride + cb : 0, n, flags);
+        epilogue(a0, a1, out + p0 * outStride + cb, res ? res + p0 * resStride + cb : 0, n, flags, slope + cb);
       }
     }
   }
@@ -242,7 +249,7 @@ static inline void at8(const v128_t *m, v128_t *o, int n) {
  */
 void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty0, int ty1, const float *U,
                    const float *bias, float *out, int outStride, int co, int coReal, const float *res,
-                   int resStride, int flags, float *V, float *M) {
+                   int resStride, int flags, const float *slope, float *V, float *M) {
   int ci = 0;
   for (int s = 0; s < nslices; s++) ci += slices[s].channels;
   const int tilesX = (W + m - 1) / m;
@@ -309,7 +316,8 @@ void conv_winograd(int m, const Slice *slices, int nslices, int W, int H, int ty
           for (int i = 0; i < m && y0 + i < H; i++) {
             for (int j = 0; j < m && x0 + j < W; j++) {
               const int p = pixel(y0 + i, x0 + j, W);
-              epilogue(r[0][i][j], r[1][i][j], out + p * outStride + cb, res ? res + p * resStride + cb : 0, n, flags);
+              epilogue(r[0][i][j], r[1][i][j], out + p * outStride + cb, res ? res + p * resStride + cb : 0, n, flags,
+                       slope + cb);
             }
           }
         }
@@ -363,20 +371,25 @@ void depth_to_space(const float *src, int srcStride, int C, int W, int H, int s,
 
 /*
  * Padded NHWC (W x H x s*s*C, DCR order; s = 1 for none) -> NCHW C x (H s) x (W s), clipped, for
- * source rows [y0, y1).
+ * source rows [y0, y1). With `skip` (a padded NHWC buffer of C channels at 1/sf of the output
+ * resolution, stride skipStride), its nearest-neighbour upsampling is added before the clip.
  */
 void to_nchw(const float *src, int stride, int C, int W, int H, int s, float lo, float hi, float *dst, int y0,
-             int y1) {
+             int y1, const float *skip, int skipStride, int sf) {
   const int OW = W * s, OH = H * s;
+  const int SW = skip ? OW / sf : 0;
   for (int y = y0; y < y1; y++)
     for (int x = 0; x < W; x++) {
       const float *p = src + pixel(y, x, W) * stride;
       for (int i = 0; i < s; i++)
-        for (int j = 0; j < s; j++)
+        for (int j = 0; j < s; j++) {
+          const float *q = skip ? skip + pixel((y * s + i) / sf, (x * s + j) / sf, SW) * skipStride : 0;
           for (int c = 0; c < C; c++) {
             float v = p[(i * s + j) * C + c];
+            if (q) v += q[c];
             v = v < lo ? lo : (v > hi ? hi : v);
             dst[(c * OH + y * s + i) * OW + x * s + j] = v;
           }
+        }
     }
 }

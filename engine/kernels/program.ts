@@ -1,9 +1,12 @@
 /**
- * Compiles an ESRGAN-shaped ONNX graph into a program for the hand-written kernels: a list of
- * steps over symbolic buffers, independent of the image size. Supported: Conv (odd square kernels,
- * stride 1, 'same' pads, one group), Relu and Add fused into the preceding Conv where possible,
+ * Compiles an ESRGAN-shaped ONNX graph (the UpscalerJS ESRGANs, Real-ESRGAN's RRDBNet and
+ * SRVGGNetCompact) into a program for the hand-written kernels: a list of steps over symbolic
+ * buffers, independent of the image size. Supported: Conv (odd square kernels, stride 1, 'same'
+ * pads, one group), with Add (residual) and Relu, LeakyRelu or PRelu fused into it where possible,
  * Concat (never materialised: convolutions read channel slices), Mul by a scalar, Add,
- * DepthToSpace (DCR), and a final Clip. Resize must have been folded away first
+ * DepthToSpace (DCR; CRD right after a Conv, whose output channels are then permuted to DCR order),
+ * a nearest Resize of the graph input by the output scale added at the end (the compact net's
+ * skip), a final bicubic downscale, and a final Clip. Other Resizes must have been folded away first
  * (tools/esrgan/exact-rewrites.ts foldUpsampleConv). Anything else throws.
  */
 import onnxProto from 'onnx-proto';
@@ -37,7 +40,9 @@ export interface ConvStep {
   /** Per input slice, packed weights (direct) or one packed transformed tensor (winograd). */
   weights: Float32Array[];
   bias: Float32Array;
-  relu: boolean;
+  /** After bias and residual: none, ReLU, or PReLU with `slope` (coPadded values; LeakyRelu too). */
+  activation: 'none' | 'relu' | 'prelu';
+  slope: Float32Array | null;
   residual: SliceRef | null;
 }
 
@@ -64,6 +69,8 @@ export interface OutputStep {
   channels: number;
   block: number;
   clip: [number, number];
+  /** Add the graph input, nearest-upsampled by the program's scale, before the clip. */
+  addUpsampledInput: boolean;
 }
 
 export type Step = ConvStep | LincombStep | DepthToSpaceStep | OutputStep;
@@ -73,9 +80,15 @@ export interface Program {
   outputName: string;
   buffers: BufSpec[];
   steps: Step[];
-  /** Output resolution / input resolution. */
+  /** Output resolution / input resolution (after any final downscale). */
   scale: number;
   outChannels: number;
+  /**
+   * A final bicubic downscale (ONNX Resize 'cubic', half_pixel, a = -0.75, edge taps clamped: how
+   * the ×2 and ×3 anime nets end), by `factor` < 1, before the clip; the output step then leaves
+   * the clip to it (cubic-resize.ts).
+   */
+  finalResize: { factor: number; clip: [number, number] } | null;
 }
 
 const COB = 8;
@@ -249,6 +262,86 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
   const producer = new Map<string, NodeProto>();
   for (const n of nodes) for (const o of n.output ?? []) producer.set(o, n);
 
+  /** Nearest Resizes of the graph input by an integer factor (the compact net's skip), by output. */
+  const upsampledInput = new Map<string, number>();
+  for (const n of nodes) {
+    if (n.opType !== 'Resize' || n.input?.[0] !== inputName) continue;
+    const scales = inits.get(n.input?.[2] ?? '')?.data;
+    const f = scales?.[2];
+    const exact =
+      attrString(n, 'mode', 'nearest') === 'nearest' &&
+      attrString(n, 'coordinate_transformation_mode', 'half_pixel') === 'asymmetric' &&
+      attrString(n, 'nearest_mode', 'round_prefer_floor') === 'floor' &&
+      scales?.length === 4 &&
+      scales[0] === 1 &&
+      scales[1] === 1 &&
+      f !== undefined &&
+      scales[3] === f &&
+      Number.isInteger(f);
+    if (exact) upsampledInput.set(n.output?.[0] ?? '', f);
+  }
+  /** The final bicubic downscale, if any. */
+  let resize: { node: NodeProto; factor: number } | null = null;
+  /** The Add of the upsampled input, its other input, and the factor. */
+  let skip: { add: NodeProto; main: string; factor: number } | null = null;
+  const isSkipAdd = (n: NodeProto | null | undefined): boolean => {
+    const ins = n?.input ?? [];
+    return n?.opType === 'Add' && ins.length === 2 && ins.some((i) => upsampledInput.has(i));
+  };
+
+  /** DepthToSpace nodes whose following activation was fused into the conv before them. */
+  const d2sActivation = new Map<NodeProto, NodeProto>();
+
+  // CRD DepthToSpace right after a Conv: permute the Conv's output channels so DCR gives the same.
+  const crdAsDcr = new Set<NodeProto>();
+  for (const n of nodes) {
+    if (n.opType !== 'DepthToSpace' || attrString(n, 'mode', 'DCR') !== 'CRD') continue;
+    const conv = producer.get(n.input?.[0] ?? '');
+    const w = inits.get(conv?.input?.[1] ?? '');
+    if (conv?.opType !== 'Conv' || (consumers.get(n.input?.[0] ?? '') ?? []).length !== 1 || !w)
+      continue;
+    const b = attrInt(n, 'blocksize', 0);
+    const [co, ...rest] = w.dims;
+    const per = rest.reduce((a, d) => a * d, 1);
+    const c = co / (b * b);
+    const bias = inits.get(conv.input?.[2] ?? '');
+    const pw = new Float32Array(w.data.length);
+    const pb = bias ? new Float32Array(bias.data.length) : null;
+    for (let ch = 0; ch < c; ch++)
+      for (let k = 0; k < b * b; k++) {
+        const from = ch * b * b + k;
+        const to = k * c + ch;
+        pw.set(w.data.subarray(from * per, (from + 1) * per), to * per);
+        if (pb && bias) pb[to] = bias.data[from];
+      }
+    inits.set(conv.input?.[1] ?? '', { dims: w.dims, data: pw });
+    if (pb && bias) inits.set(conv.input?.[2] ?? '', { dims: bias.dims, data: pb });
+    crdAsDcr.add(n);
+  }
+
+  /** The activation fused after a conv's output `name`, if its only consumer is one. */
+  const activationAfter = (
+    name: string,
+    co: number,
+    coPadded: number,
+  ): { node: NodeProto; activation: 'relu' | 'prelu'; slope: Float32Array | null } | null => {
+    const next = only(name);
+    if (next?.opType === 'Relu') return { node: next, activation: 'relu', slope: null };
+    let values: Float32Array | null = null;
+    if (next?.opType === 'LeakyRelu') {
+      const a = (next.attribute ?? []).find((x) => x.name === 'alpha');
+      values = Float32Array.of(a?.f ?? 0.01);
+    } else if (next?.opType === 'PRelu') {
+      values = inits.get(next.input?.[1] ?? '')?.data ?? null;
+      if (!values || (values.length !== 1 && values.length !== co))
+        throw new Error(`kernels: ${next.name} slopes are not a constant per channel`);
+    }
+    if (!next || !values) return null;
+    const slope = new Float32Array(coPadded);
+    for (let o = 0; o < co; o++) slope[o] = values.length === 1 ? values[0] : values[o];
+    return { node: next, activation: 'prelu', slope };
+  };
+
   for (const node of nodes) {
     if (done.has(node)) continue;
     const op = node.opType ?? '';
@@ -277,26 +370,38 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
       const bias = new Float32Array(coPadded);
       if (ins[2]) bias.set(inits.get(ins[2])?.data ?? new Float32Array(co));
       let result = out;
-      let relu = false;
       let residual: SliceRef | null = null;
-      let next = only(result);
-      if (next?.opType === 'Relu') {
-        relu = true;
-        done.add(next);
-        result = next.output?.[0] ?? '';
-      } else if (next?.opType === 'Add') {
+      const next = only(result);
+      if (next?.opType === 'Add' && !isSkipAdd(next)) {
         const other = (next.input ?? []).find((i) => i !== result) ?? '';
         const o = values.get(other);
         if (o && o.length === 1 && o[0].channels === co && (next.input ?? []).length === 2) {
           residual = o[0];
           done.add(next);
           result = next.output?.[0] ?? '';
-          next = only(result);
-          if (next?.opType === 'Relu') {
-            relu = true;
-            done.add(next);
-            result = next.output?.[0] ?? '';
+        }
+      }
+      let act = activationAfter(result, co, coPadded);
+      if (act) {
+        done.add(act.node);
+        result = act.node.output?.[0] ?? '';
+      } else {
+        // Conv -> DepthToSpace -> activation: the activation is per pixel and channel, so it runs
+        // in the conv's epilogue, each slope on the conv channels that become its channel (DCR).
+        const d2s = only(result);
+        const block = d2s?.opType === 'DepthToSpace' ? attrInt(d2s, 'blocksize', 0) : 0;
+        const after =
+          d2s && block ? activationAfter(d2s.output?.[0] ?? '', co / block ** 2, co) : null;
+        if (d2s && after) {
+          const c = co / block ** 2;
+          let slope: Float32Array | null = null;
+          if (after.slope) {
+            slope = new Float32Array(coPadded);
+            for (let o = 0; o < co; o++) slope[o] = after.slope[o % c];
           }
+          act = { ...after, slope };
+          done.add(after.node);
+          d2sActivation.set(d2s, after.node);
         }
       }
       const winograd =
@@ -325,7 +430,8 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
         coPadded,
         weights,
         bias,
-        relu,
+        activation: act?.activation ?? 'none',
+        slope: act?.slope ?? null,
         residual,
       });
       values.set(result, [{ buf: dst.id, offset: 0, channels: co }]);
@@ -338,6 +444,43 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
       );
     } else if (op === 'Identity') {
       values.set(out, value(ins[0]));
+    } else if (op === 'Resize' && attrString(node, 'mode', 'nearest') === 'cubic') {
+      const scales = inits.get(ins[2] ?? '')?.data;
+      const f = scales?.[2] ?? 0;
+      const next = consumers.get(out) ?? [];
+      const ok =
+        attrString(node, 'coordinate_transformation_mode', 'half_pixel') === 'half_pixel' &&
+        (node.attribute ?? []).find((a) => a.name === 'cubic_coeff_a')?.f === -0.75 &&
+        attrInt(node, 'exclude_outside', 0) === 0 &&
+        scales?.length === 4 &&
+        scales[0] === 1 &&
+        scales[1] === 1 &&
+        scales[3] === f &&
+        f > 0 &&
+        f < 1 &&
+        (out === outputName ||
+          (next.length === 1 && (next[0].opType === 'Clip' || next[0].opType === 'Identity')));
+      if (!ok || resize) throw new Error(`kernels: ${node.name} is not a final bicubic downscale`);
+      resize = { node, factor: f };
+      values.set(out, value(ins[0]));
+    } else if (op === 'Resize' && upsampledInput.has(out)) {
+      // Not a value of its own: the output step adds it (checked at the skip Add).
+      const users = consumers.get(out) ?? [];
+      if (users.length !== 1 || !isSkipAdd(users[0]))
+        throw new Error(`kernels: ${node.name} is used other than as the output's skip`);
+    } else if (isSkipAdd(node)) {
+      const main = ins.find((i) => !upsampledInput.has(i)) ?? '';
+      const factor = upsampledInput.get(ins.find((i) => upsampledInput.has(i)) ?? '') ?? 1;
+      const next = consumers.get(out) ?? [];
+      const terminal =
+        out === outputName ||
+        (next.length === 1 &&
+          (next[0].opType === 'Clip' ||
+            next[0].opType === 'Identity' ||
+            (next[0].opType === 'Resize' && attrString(next[0], 'mode', '') === 'cubic')));
+      if (!terminal || skip) throw new Error(`kernels: ${node.name} adds the skip before the end`);
+      skip = { add: node, main, factor };
+      values.set(out, value(main));
     } else if (op === 'Mul' || op === 'Add') {
       // Add(x, Mul(y, c)) -> one lincomb; Mul(x, c) -> z = c x; Add(x, y) -> z = x + y.
       let step: LincombStep;
@@ -370,22 +513,29 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
       values.set(out, [{ buf: step.out, offset: 0, channels: buffers[step.out].channels }]);
     } else if (op === 'DepthToSpace') {
       const block = attrInt(node, 'blocksize', 0);
-      if (attrString(node, 'mode', 'DCR') !== 'DCR')
-        throw new Error(`kernels: ${node.name} is not DCR`);
-      const next = only(out);
+      if (attrString(node, 'mode', 'DCR') !== 'DCR' && !crdAsDcr.has(node))
+        throw new Error(`kernels: ${node.name} is CRD and does not follow a Conv`);
+      const fusedAct = d2sActivation.get(node);
+      const name = fusedAct?.output?.[0] ?? out;
+      const next = only(name);
       const src = wholeBuffer(ins[0]);
       const channels = buffers[src].channels / (block * block);
-      if (next?.opType === 'Clip' || out === outputName || next?.opType === 'Identity') {
+      if (
+        next?.opType === 'Clip' ||
+        name === outputName ||
+        next?.opType === 'Identity' ||
+        isSkipAdd(next)
+      ) {
         // Folded into the output step.
-        foldedD2S.set(out, { src: ins[0], block });
-        values.set(out, value(ins[0]));
+        foldedD2S.set(name, { src: ins[0], block });
+        values.set(name, value(ins[0]));
         continue;
       }
       const scale = (scaleOf.get(src) ?? 1) * block;
       const dst = newBuf(channels, scale);
       scaleOf.set(dst.id, scale);
       steps.push({ kind: 'd2s', src, dst: dst.id, block });
-      values.set(out, [{ buf: dst.id, offset: 0, channels }]);
+      values.set(name, [{ buf: dst.id, offset: 0, channels }]);
     } else if (op === 'Clip') {
       const lo = ins[1] ? scalar(ins[1]) : null;
       const hi = ins[2] ? scalar(ins[2]) : null;
@@ -402,24 +552,43 @@ export function compileProgram(modelBytes: Uint8Array, options: CompileOptions =
   }
   // Walk back from the output through Identity / Clip to the last real value.
   let srcName = outputName;
+  const found = skip as { add: NodeProto; main: string; factor: number } | null;
+  const finalResize = resize as { node: NodeProto; factor: number } | null;
   for (
     let p = producer.get(srcName);
-    p && (p.opType === 'Identity' || p.opType === 'Clip');
+    p &&
+    (p.opType === 'Identity' || p.opType === 'Clip' || p === found?.add || p === finalResize?.node);
     p = producer.get(srcName)
   ) {
-    srcName = p.input?.[0] ?? '';
+    srcName = p === found?.add ? found.main : (p.input?.[0] ?? '');
   }
   const folded = foldedD2S.get(srcName);
   const finalBlock = folded?.block ?? 1;
   const src = wholeBuffer(folded?.src ?? srcName);
   const channels = buffers[src].channels / (finalBlock * finalBlock);
-  steps.push({ kind: 'output', src, channels, block: finalBlock, clip });
+  const scale = (scaleOf.get(src) ?? 1) * finalBlock;
+  if (found && (found.factor !== scale || channels !== inputChannels))
+    throw new Error(
+      `kernels: the skip upsamples the input by ${found.factor}, the output is ${scale}x with ${channels} channels`,
+    );
+  steps.push({
+    kind: 'output',
+    src,
+    channels,
+    block: finalBlock,
+    clip: finalResize ? [-Infinity, Infinity] : clip,
+    addUpsampledInput: found !== null,
+  });
+  const outScale = finalResize ? scale * finalResize.factor : scale;
+  if (!Number.isInteger(outScale))
+    throw new Error(`kernels: the output scale ${outScale} is not a whole number`);
   return {
     inputName,
     outputName,
     buffers,
     steps,
-    scale: (scaleOf.get(src) ?? 1) * finalBlock,
+    scale: outScale,
     outChannels: channels,
+    finalResize: finalResize ? { factor: finalResize.factor, clip } : null,
   };
 }

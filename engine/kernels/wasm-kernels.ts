@@ -30,6 +30,9 @@ export interface KernelExports {
     dst: number,
     y0: number,
     y1: number,
+    skip: number,
+    skipStride: number,
+    skipFactor: number,
   ): void;
 }
 
