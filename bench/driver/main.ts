@@ -10,6 +10,8 @@
  * --quick: tiny inputs and one run (the smoke test); results go to --out (default: a temp dir).
  * A reduced run at full size: --runs 1 --no-webgl --out DIR (never over the committed reports).
  * --report-only: rewrite BENCHMARKS.md from bench/results.json without measuring.
+ * --keep-others: with --suites, keep the other suites' figures from the existing results.json
+ *   (BENCHMARKS.md then says which suites were carried over, and from when).
  * Suites: peer, overhead, memory, variants, real-esrgan, gendr.
  */
 import { existsSync } from 'node:fs';
@@ -35,6 +37,28 @@ import {
   type BenchContext,
 } from './suites.ts';
 
+/** Carries the suites this run did not measure over from an earlier results.json. */
+async function keepOthers(r: BenchResults, file: string): Promise<void> {
+  if (!existsSync(file)) return;
+  const prev = JSON.parse(await readFile(file, 'utf8')) as BenchResults;
+  const carried: string[] = [];
+  const carry = (suite: string, apply: () => void) => {
+    if (suites.has(suite)) return;
+    apply();
+    carried.push(suite);
+  };
+  carry('peer', () => (r.headToHead = prev.headToHead));
+  carry('overhead', () => (r.overhead = prev.overhead));
+  carry('memory', () => (r.memory = prev.memory));
+  carry('gendr', () => (r.gendr = prev.gendr));
+  carry('real-esrgan', () => (r.realEsrgan = prev.realEsrgan));
+  carry('variants', () => {
+    const measured = new Set(r.variants.map((v) => v.model));
+    r.variants = [...prev.variants.filter((v) => !measured.has(v.model)), ...r.variants];
+  });
+  r.carried = { from: prev.date, suites: carried };
+}
+
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const { values } = parseArgs({
@@ -46,6 +70,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
+    'keep-others': { type: 'boolean', default: false },
   },
 });
 
@@ -232,6 +257,7 @@ if (suites.has('gendr')) {
   }
 }
 results.loadAverage.after = os.loadavg();
+if (values['keep-others']) await keepOthers(results, path.join(outDir, 'bench/results.json'));
 printSummary(results);
 await writeReports(results, outDir);
 log(`wrote ${path.join(outDir, 'bench/results.json')} and ${path.join(outDir, 'BENCHMARKS.md')}`);
