@@ -60,3 +60,20 @@ export function float32ToHalfArray(src: Float32Array): Uint16Array {
   for (let i = 0; i < src.length; i++) out[i] = floatToHalf(src[i]);
   return out;
 }
+
+const SUBNORMAL_MAGIC = 1.5 * 2 ** 28;
+const VELTKAMP = 2 ** 42 + 1;
+
+/**
+ * `value` rounded to the nearest half-precision number, as a number (overflow to ±Inf, the
+ * subnormal range kept). Arithmetic only, for references that round every partial sum:
+ * subnormals round ties-to-even, normal numbers to nearest by Veltkamp splitting (an exact tie
+ * may go either way).
+ */
+export function roundToHalf(value: number): number {
+  const a = Math.abs(value);
+  if (a < 2 ** -14) return value + SUBNORMAL_MAGIC - SUBNORMAL_MAGIC;
+  if (a >= 65520) return Number.isNaN(value) ? NaN : value > 0 ? Infinity : -Infinity;
+  const c = value * VELTKAMP;
+  return c - (c - value);
+}

@@ -32,6 +32,19 @@ export interface BuiltinModelManifest {
   /** Receptive-field radius in input pixels: tile overlap must be at least this for exact tiling. */
   tileMargin: number;
   opset: number;
+  /**
+   * Other forms of the same model beside `file`. `fp16`: weights and activations in half
+   * precision, float32 input and output (tools/onnx/to-fp16.ts), for WebGPU adapters with
+   * shader-f16 only (engine/models/builtin-precision.ts).
+   */
+  variants?: { fp16?: BuiltinModelVariant };
+}
+
+/** One more ONNX file of a built-in model, relative to its manifest. */
+export interface BuiltinModelVariant {
+  file: string;
+  bytes: number;
+  sha256: string;
 }
 
 export interface BuiltinModelIndex {

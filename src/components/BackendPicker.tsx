@@ -1,4 +1,8 @@
-import type { BackendPreference, CpuEngine } from '../../workers/contract/restore-protocol.ts';
+import type {
+  BackendPreference,
+  CpuEngine,
+  GpuPrecision,
+} from '../../workers/contract/restore-protocol.ts';
 import { useAppStore } from '../state/store.ts';
 
 const OPTIONS: { id: BackendPreference; label: string; title: string }[] = [
@@ -16,12 +20,19 @@ const ENGINES: { id: CpuEngine; label: string }[] = [
   { id: 'onnxruntime', label: 'onnxruntime-web (reference)' },
 ];
 
+const PRECISIONS: { id: GpuPrecision; label: string }[] = [
+  { id: 'auto', label: 'fp16 where the GPU has shader-f16' },
+  { id: 'fp32', label: 'fp32 always (exact)' },
+];
+
 export function BackendPicker() {
   const backend = useAppStore((s) => s.backend);
   const setBackend = useAppStore((s) => s.setBackend);
   const worker = useAppStore((s) => s.worker);
   const cpuEngine = useAppStore((s) => s.cpuEngine);
   const setCpuEngine = useAppStore((s) => s.setCpuEngine);
+  const gpuPrecision = useAppStore((s) => s.gpuPrecision);
+  const setGpuPrecision = useAppStore((s) => s.setGpuPrecision);
 
   return (
     <section className="panel-section">
@@ -60,6 +71,25 @@ export function BackendPicker() {
               {ENGINES.map((engine) => (
                 <option key={engine.id} value={engine.id}>
                   {engine.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {backend !== 'wasm' && (
+          <label
+            className="inline-select"
+            title="Built-in models with an fp16 form run it on a WebGPU adapter with shader-f16: half the download, within 45 dB PSNR of fp32 (docs/real-esrgan.md). fp32 always runs the exact model."
+          >
+            GPU precision{' '}
+            <select
+              data-testid="gpu-precision"
+              value={gpuPrecision}
+              onChange={(event) => setGpuPrecision(event.target.value as GpuPrecision)}
+            >
+              {PRECISIONS.map((precision) => (
+                <option key={precision.id} value={precision.id}>
+                  {precision.label}
                 </option>
               ))}
             </select>

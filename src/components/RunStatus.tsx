@@ -12,8 +12,10 @@ const STAGE_TEXT: Partial<Record<RunState['phase'], string>> = {
 
 const ENGINE_TEXT = { kernels: 'fast kernels', onnxruntime: 'onnxruntime' } as const;
 
-export function backendLabel(run: Pick<RunState, 'backend' | 'threads' | 'cpuEngine'>): string {
-  if (run.backend === 'webgpu') return 'WebGPU';
+export function backendLabel(
+  run: Pick<RunState, 'backend' | 'threads' | 'cpuEngine' | 'precision'>,
+): string {
+  if (run.backend === 'webgpu') return run.precision === 'fp16' ? 'WebGPU · fp16' : 'WebGPU';
   if (run.backend !== 'wasm') return '';
   const parts = ['WASM'];
   if (run.cpuEngine) parts.push(ENGINE_TEXT[run.cpuEngine]);
@@ -69,6 +71,7 @@ export function RunStatus() {
               data-testid="backend-used"
               data-backend={run.backend ?? ''}
               data-cpu-engine={run.cpuEngine ?? ''}
+              data-precision={run.precision ?? ''}
             >
               {backendLabel(run)}
             </span>{' '}

@@ -9,6 +9,7 @@ import type {
   BackendName,
   BackendPreference,
   CpuEngine,
+  GpuPrecision,
   RestoreResult,
   RestoreStage,
   TileMessage,
@@ -19,6 +20,8 @@ import { restoreClient } from './restore-client.ts';
 export interface RestoreJobOptions {
   backend?: BackendPreference;
   cpuEngine?: CpuEngine;
+  /** Built-in models on WebGPU: fp16 where the adapter has shader-f16 ('auto'), or always fp32. */
+  gpuPrecision?: GpuPrecision;
   /** Built-in models: input tile size in pixels (the engine's default when absent). */
   tileSize?: number;
   /** TEST-ONLY faults (src/features/faults/test-faults.ts). */
@@ -71,6 +74,7 @@ export function runRestore(
             model,
             backend: options.backend ?? 'auto',
             cpuEngine: options.cpuEngine,
+            gpuPrecision: options.gpuPrecision,
             tileSize: options.tileSize,
             faults: options.faults,
           },

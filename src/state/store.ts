@@ -10,6 +10,8 @@ import type {
   BackendPreference,
   ColorFix,
   CpuEngine,
+  GpuPrecision,
+  ModelPrecision,
   RestoreStage,
   TileMessage,
 } from '../../workers/contract/restore-protocol.ts';
@@ -70,6 +72,8 @@ export interface RunState {
   threads: number | null;
   /** What ran a WASM restore (null until done, on WebGPU and for packs). */
   cpuEngine: CpuEngine | null;
+  /** The precision of the built-in model file that ran (null until done, and for packs). */
+  precision: ModelPrecision | null;
   done: number;
   total: number;
   startedAt: number;
@@ -124,6 +128,8 @@ export interface AppState {
   backend: BackendPreference;
   /** Built-in models on WASM: the fast kernels (default) or onnxruntime-web. */
   cpuEngine: CpuEngine;
+  /** Built-in models on WebGPU: fp16 where the adapter has shader-f16 ('auto'), or always fp32. */
+  gpuPrecision: GpuPrecision;
   /** Colour fix after decoding, for model packs (AdaIN by default). */
   colorFix: ColorFix;
   source: SourceImage | null;
@@ -141,6 +147,7 @@ export interface AppState {
   selectModel(id: string, outputScale?: number | null): void;
   setBackend(backend: BackendPreference): void;
   setCpuEngine(cpuEngine: CpuEngine): void;
+  setGpuPrecision(gpuPrecision: GpuPrecision): void;
   setColorFix(colorFix: ColorFix): void;
   setFormat(format: OutputFormat): void;
   setQuality(quality: number): void;
@@ -196,7 +203,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     model: AppModel,
     outputScale: number | null,
   ): Promise<RunOutcome> => {
-    const { backend, cpuEngine, colorFix } = get();
+    const { backend, cpuEngine, gpuPrecision, colorFix } = get();
     const id = ++runSeq;
     const scale = outputScale ?? model.scale;
     const nativeWidth = source.width * model.scale;
@@ -217,6 +224,7 @@ export const useAppStore = create<AppState>()((set, get) => {
         backend: null,
         threads: null,
         cpuEngine: null,
+        precision: null,
         done: 0,
         total: 0,
         startedAt: performance.now(),
@@ -242,6 +250,7 @@ export const useAppStore = create<AppState>()((set, get) => {
       const result = await runRestore(descriptorFor(model, colorFix), image, {
         backend,
         cpuEngine,
+        gpuPrecision,
         faults: testFaultsFor(source.name),
         signal: abort.signal,
         onStage: (stage, backendName) =>
@@ -267,13 +276,15 @@ export const useAppStore = create<AppState>()((set, get) => {
       recordRun(model, source.width, source.height, result.backend, result.runMs);
       if (model.descriptor.kind === 'builtin') {
         const { manifest } = model.descriptor;
-        void keepModelOffline(manifest.id, manifest.file);
+        const file = result.precision === 'fp16' ? manifest.variants?.fp16?.file : manifest.file;
+        void keepModelOffline(manifest.id, file ?? manifest.file);
       }
       updateRun(id, {
         phase: 'done',
         backend: result.backend,
         threads: result.threads,
         cpuEngine: result.cpuEngine,
+        precision: result.precision,
         runMs: result.runMs,
         finishedAt: performance.now(),
       });
@@ -296,6 +307,7 @@ export const useAppStore = create<AppState>()((set, get) => {
     outputScale: null,
     backend: 'auto',
     cpuEngine: 'kernels',
+    gpuPrecision: 'auto',
     colorFix: 'adain',
     source: null,
     sourceError: null,
@@ -346,6 +358,9 @@ export const useAppStore = create<AppState>()((set, get) => {
     },
     setCpuEngine(cpuEngine) {
       set({ cpuEngine });
+    },
+    setGpuPrecision(gpuPrecision) {
+      set({ gpuPrecision });
     },
     setColorFix(colorFix) {
       set({ colorFix });

@@ -3,10 +3,11 @@
  * carried by Comlink. Pixel buffers travel as transferables, never as copies.
  */
 import type { Rect } from '../../engine/image.ts';
+import type { GpuPrecision, ModelPrecision } from '../../engine/models/builtin-precision.ts';
 import type { ColorFix, ModelDescriptor } from './model.ts';
 import type { TestFaults } from './test-faults.ts';
 
-export type { ColorFix, ModelDescriptor };
+export type { ColorFix, GpuPrecision, ModelDescriptor, ModelPrecision };
 
 /** What the user asked for in the backend setting. */
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -39,6 +40,11 @@ export interface RestoreRequest {
   tileSize?: number;
   /** Built-in models on WASM: which engine runs them ('kernels' when absent). */
   cpuEngine?: CpuEngine;
+  /**
+   * Built-in models on WebGPU: 'auto' (when absent) runs a model's fp16 variant where the adapter
+   * has shader-f16; 'fp32' always runs the exact fp32 model.
+   */
+  gpuPrecision?: GpuPrecision;
   /** TEST-ONLY: faults to inject (see workers/contract/test-faults.ts). */
   faults?: TestFaults;
 }
@@ -74,6 +80,8 @@ export interface RestoreResult {
   threads: number;
   /** The engine that ran a WASM restore (null on WebGPU and for model packs). */
   cpuEngine: CpuEngine | null;
+  /** The precision of the built-in model file that ran (null for model packs). */
+  precision: ModelPrecision | null;
   /** Milliseconds spent in the engine, without model loading. */
   runMs: number;
   /** Milliseconds from the call to the result, model loading included. */

@@ -179,6 +179,7 @@ export function createRestoreService(): RestoreApi {
       backend: recovered.backend,
       threads: current.model.threads,
       cpuEngine: current.model.cpuEngine,
+      precision: current.model.precision ?? null,
       runMs: finished - runStart,
       totalMs: finished - started,
     };

@@ -1,15 +1,26 @@
 /**
  * Built-in models (public/models/<id>/model.onnx): the engine's exact-tiling upscaler on the
  * hand-written WASM kernels (WASM, the default CPU engine) or on onnxruntime-web (WebGPU, or WASM
- * when the user picks it or the kernels cannot run the model).
+ * when the user picks it or the kernels cannot run the model). On a WebGPU adapter with
+ * shader-f16 a model's fp16 variant runs instead, unless the request keeps fp32
+ * (engine/models/builtin-precision.ts).
  */
 import type { RgbaImage } from '../../../engine/image.ts';
+import {
+  adapterHasShaderF16,
+  type AdapterFeaturesLike,
+} from '../../../engine/latent/fp16-guard.ts';
+import {
+  chooseBuiltinFile,
+  type BuiltinModelFile,
+} from '../../../engine/models/builtin-precision.ts';
 import type { EngineSession, TensorFactory } from '../../../engine/session.ts';
 import { planFor, upscaleImage } from '../../../engine/upscale.ts';
 import type { BuiltinModel } from '../../contract/model.ts';
 import type { RestoreRequest } from '../../contract/restore-protocol.ts';
 import { errorLine } from '../../contract/error-text.ts';
 import { createOrtWebRuntime, type OrtWebBackend } from '../../runtime/ort-web.ts';
+import { probeGpu } from '../gpu-probe.ts';
 import { createKernelEngine } from '../kernel-loader.ts';
 import { loadOrt, ortDevice, threadsFor } from '../ort-loader.ts';
 import type { LoadContext, LoadedModel, ModelRunner, RunContext } from './runner.ts';
@@ -25,9 +36,21 @@ function builtinOf(request: RestoreRequest): BuiltinModel {
 }
 
 /** Where the app serves a built-in model's ONNX file (the build step's layout). */
-export function builtinModelUrl(model: BuiltinModel): string {
-  const { id, file } = model.manifest;
+export function builtinModelUrl(model: BuiltinModel, file = model.manifest.file): string {
+  const { id } = model.manifest;
   return new URL(`${import.meta.env.BASE_URL}models/${id}/${file}`, self.location.href).href;
+}
+
+/** The model file this request runs on `backend`: fp16 only on WebGPU with shader-f16. */
+async function modelFile(
+  request: RestoreRequest,
+  backend: OrtWebBackend,
+): Promise<BuiltinModelFile> {
+  const { manifest } = builtinOf(request);
+  const shaderF16 =
+    backend === 'webgpu' &&
+    adapterHasShaderF16((await probeGpu()).adapter as AdapterFeaturesLike | null);
+  return chooseBuiltinFile(manifest, backend, { shaderF16 }, request.gpuPrecision);
 }
 
 /** The last model file downloaded, kept for a reload on another backend. */
@@ -58,7 +81,8 @@ const UNSUPPORTED = /^kernels: |unsupported/i;
 export const builtinRunner: ModelRunner<LoadedBuiltin> = {
   async keyFor(request, backend) {
     const engine = wantsKernels(request, backend) ? 'kernels' : 'onnxruntime';
-    return `builtin|${backend}|${engine}|${builtinModelUrl(builtinOf(request))}`;
+    const { file } = await modelFile(request, backend);
+    return `builtin|${backend}|${engine}|${builtinModelUrl(builtinOf(request), file)}`;
   },
 
   async chooseBackend(_request, planned) {
@@ -67,7 +91,8 @@ export const builtinRunner: ModelRunner<LoadedBuiltin> = {
 
   async load(request, backend, context: LoadContext) {
     const model = builtinOf(request);
-    const url = builtinModelUrl(model);
+    const { file, precision } = await modelFile(request, backend);
+    const url = builtinModelUrl(model, file);
     const key = await this.keyFor(request, backend);
     if (wantsKernels(request, backend)) {
       context.stage('loading-model');
@@ -83,6 +108,7 @@ export const builtinRunner: ModelRunner<LoadedBuiltin> = {
           session: engine.session,
           tensors: engine.tensors,
           cpuEngine: 'kernels',
+          precision,
           threads: engine.threads,
           device: null,
           release: async () => engine.session.release?.(),
@@ -110,6 +136,7 @@ export const builtinRunner: ModelRunner<LoadedBuiltin> = {
       session,
       tensors: runtime,
       cpuEngine: backend === 'wasm' ? 'onnxruntime' : null,
+      precision,
       threads: await threadsFor(backend),
       device,
       release: async () => session.release?.(),

@@ -7,7 +7,7 @@
 import type { RgbaImage } from '../../../engine/image.ts';
 import type { EngineSession } from '../../../engine/session.ts';
 import type { TileUpdate } from '../../../engine/upscale.ts';
-import type { CpuEngine, RestoreRequest } from '../../contract/restore-protocol.ts';
+import type { CpuEngine, ModelPrecision, RestoreRequest } from '../../contract/restore-protocol.ts';
 import type { OrtWebBackend } from '../../runtime/ort-web.ts';
 import type { LosableDevice } from '../faults/device-loss.ts';
 
@@ -18,6 +18,8 @@ export interface LoadedModel {
   readonly backend: OrtWebBackend;
   /** What ran it on WASM (null on WebGPU and where the notion does not apply). */
   readonly cpuEngine: CpuEngine | null;
+  /** Built-in models: the precision of the file that runs (absent for packs). */
+  readonly precision?: ModelPrecision;
   /** WASM threads in use (1 on WebGPU). */
   readonly threads: number;
   /** The WebGPU device it runs on, watched for loss (null on WASM). */
