@@ -12,7 +12,13 @@ import {
   choosePackBackend,
   type AdapterFeaturesLike,
 } from '../engine/latent/fp16-guard.ts';
-import { loadPack, urlPackSource } from '../engine/latent/pack-loader.ts';
+import { loadPack, urlPackSource, type LoadedPack } from '../engine/latent/pack-loader.ts';
+import {
+  decodeSegmented,
+  segmentedRunCount,
+  segmentedTiles,
+  type KlStatsMode,
+} from '../engine/latent/kl-vae/segmented-decode.ts';
 import { runPack, type StageReport } from '../engine/latent/pipeline.ts';
 import type { LatentTilingOption } from '../engine/latent/tiling-plan.ts';
 import type { ColorFix } from '../engine/latent/color-fix.ts';
@@ -28,6 +34,8 @@ export interface HarnessRun {
   colorFix?: ColorFix;
   /** Graph form to load (default 'auto': the pack's variant for the backend). */
   form?: GraphForm | 'auto';
+  /** GroupNorm statistics of the segmented KL VAE (runPack's klStats). */
+  klStats?: KlStatsMode;
 }
 
 export interface HarnessGraphRun {
@@ -74,6 +82,7 @@ async function run(job: HarnessRun) {
       packInterface: pack.packInterface,
       tiling: job.tiling,
       colorFix: job.colorFix,
+      klStats: job.klStats,
       onTile: () => tiles++,
       onStage: (stage) => stages.push(stage),
     });
@@ -173,9 +182,81 @@ async function fp16Guard(pack: string) {
   return { adapter, choice, strict, direct, sessionsCreated: sessions };
 }
 
+export interface HarnessKlDecode {
+  /** Latent edge in pixels (square latent; output edge = 8 × this). */
+  size: number;
+  /** Decoder tile in latent pixels. */
+  tile: number;
+  mode?: KlStatsMode;
+  /** Stop after this many session runs (the mid graph counts as one); default all of them. */
+  maxRuns?: number;
+}
+
+let klPack: LoadedPack | null = null;
+let klRuntime: ReturnType<typeof createOrtWebRuntime> | null = null;
+
+/** Loads a pack with a segmented KL decoder on WASM and keeps it for klDecode. */
+async function klLoad(job: { pack: string }) {
+  const ort = await loadOrt('wasm');
+  klRuntime = createOrtWebRuntime(ort, 'wasm');
+  const start = performance.now();
+  klPack = await loadPack(urlPackSource(new URL(job.pack, location.href).href), klRuntime, {
+    verify: false,
+  });
+  return { ms: performance.now() - start };
+}
+
+/** The loaded pack's segmented decoder on a smooth synthetic latent (bench/kl-vae-memory.ts). */
+async function klDecode(job: HarnessKlDecode) {
+  if (!klPack || !klRuntime) throw new Error('klLoad first');
+  const { manifest: m, sessions } = klPack;
+  const seg = m.vae.segmentedDecoder;
+  if (!seg || !sessions.vaeDecoderMid || !sessions.vaeDecoderUp)
+    throw new Error('the pack has no segmented decoder');
+  const dec = {
+    mid: sessions.vaeDecoderMid,
+    up: sessions.vaeDecoderUp,
+    norms: seg.norms,
+    reach: seg.reach,
+    factor: m.vae.downscaleFactor,
+  };
+  const C = m.vae.latentChannels;
+  const n = job.size;
+  const data = new Float32Array(C * n * n);
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37) * Math.cos(i * 0.013);
+  const latent = { channels: C, width: n, height: n, data };
+  const controller = new AbortController();
+  let runs = 0;
+  const start = performance.now();
+  let complete = true;
+  try {
+    await decodeSegmented(dec, latent, {
+      tensors: klRuntime,
+      tile: job.tile,
+      mode: job.mode,
+      signal: controller.signal,
+      onRun: () => {
+        if (++runs >= (job.maxRuns ?? Infinity)) controller.abort(new Error('max runs'));
+      },
+    });
+  } catch (e) {
+    if (!controller.signal.aborted) throw e;
+    complete = runs >= segmentedRunCount(dec, n, n, job.tile, job.mode);
+  }
+  return {
+    runs,
+    total: segmentedRunCount(dec, n, n, job.tile, job.mode),
+    tiles: segmentedTiles(n, n, job.tile, dec.reach).length,
+    complete,
+    ms: performance.now() - start,
+  };
+}
+
 declare global {
   interface Window {
     latentHarness: {
+      klLoad: typeof klLoad;
+      klDecode: typeof klDecode;
       run: typeof run;
       graphs: typeof graphs;
       runModel: typeof runModel;
@@ -185,4 +266,4 @@ declare global {
   }
 }
 
-window.latentHarness = { run, graphs, runModel, fp16Guard, adapterInfo };
+window.latentHarness = { run, graphs, runModel, fp16Guard, adapterInfo, klLoad, klDecode };

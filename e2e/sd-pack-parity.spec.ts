@@ -212,6 +212,76 @@ for (const backend of ['wasm', 'webgpu'] as const) {
   });
 }
 
+/** PSNR in dB of two RGBA byte arrays (alpha included; it is opaque here). */
+function psnr255(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
+  return se === 0 ? Infinity : 10 * Math.log10((255 * 255 * a.length) / se);
+}
+
+/** The fp32 pack through runPack on onnxruntime-node with `tiling`. */
+async function nodeRun(dir: string, tiling: typeof TILING | Record<string, unknown>) {
+  const runtime = createOrtNodeRuntime({ intraOpNumThreads: 1 });
+  const pack = await loadPack(dirPackSource(dir), runtime, { form: 'plain' });
+  try {
+    return await runPack(pack.sessions, pack.manifest, INPUT, {
+      tensors: runtime,
+      embeddings: pack.embeddings,
+      packInterface: pack.packInterface,
+      tiling,
+    });
+  } finally {
+    await pack.release();
+  }
+}
+
+test('seam-free KL VAE: the built pack carries it, and on Chromium WASM tiled = untiled', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const m = JSON.parse(
+    fs.readFileSync(path.join(server.root, packs.fp32, 'manifest.json'), 'utf8'),
+  );
+  const { segmentedEncoder: enc, segmentedDecoder: dec } = m.vae;
+  expect([enc.down, enc.mid, dec.mid, dec.up]).toEqual([
+    'vae_encoder_segmented/down.onnx',
+    'vae_encoder_segmented/mid.onnx',
+    'vae_decoder_segmented/mid.onnx',
+    'vae_decoder_segmented/up.onnx',
+  ]);
+  // --external-data always: the segmented graphs keep their weights beside them too.
+  expect(m.files[enc.down].externalData).toEqual(['vae_encoder_segmented/down.onnx_data']);
+  await openHarness(page);
+  // The VAE's stages tiled, the UNet whole (its Gaussian tile blending is not exact by design).
+  const tiling = { ...TILING, unet: { tile: 4096 } };
+  const untiled = await browserRun(page, { backend: 'wasm', pack: packs.fp32, tiling: 'none' });
+  const exact = await browserRun(page, { backend: 'wasm', pack: packs.fp32, tiling });
+  const fast = await browserRun(page, {
+    backend: 'wasm',
+    pack: packs.fp32,
+    tiling,
+    klStats: 'fast',
+  });
+  const runs = (r: typeof exact, stage: string) => r.stages.find((s) => s.stage === stage)?.runs;
+  const db = { exact: psnr255(exact.data, untiled.data), fast: psnr255(fast.data, untiled.data) };
+  const node = pixelDiff(
+    exact.data,
+    (await nodeRun(path.join(server.root, packs.fp32), tiling)).data,
+  );
+  const line =
+    `WASM tiled vs untiled: exact ${db.exact.toFixed(1)} dB (encoder ${runs(exact, 'encode')} runs, ` +
+    `decoder ${runs(exact, 'decode')}), fast ${db.fast.toFixed(1)} dB; tiled vs onnxruntime-node max ${node.max}/255`;
+  console.log(line);
+  test.info().annotations.push({ type: 'seam-free', description: line });
+  // The segmented encoder ran: (norms + 1) passes over its tiles, then mid.
+  expect((runs(exact, 'encode')! - 1) % (m.vae.segmentedEncoder.norms.length + 1)).toBe(0);
+  expect(runs(exact, 'encode')).toBeGreaterThan(2 * (m.vae.segmentedEncoder.norms.length + 1));
+  expect(runs(untiled, 'encode')).toBe(1);
+  expect(db.exact).toBeGreaterThanOrEqual(50);
+  expect(db.fast).toBeLessThan(db.exact);
+  expect(node.max).toBeLessThanOrEqual(2);
+});
+
 /** One-node models of the fused form's contrib ops (and plain LayerNormalization). */
 function opModels(): { name: string; g: GraphBuilder; feeds: Record<string, FloatInput> }[] {
   const input = (n: number, freq: number, phase = 0, offset = 0): number[] =>

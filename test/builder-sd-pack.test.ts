@@ -95,8 +95,21 @@ describe('gendr-web pack', () => {
       'prompt_embeds.safetensors',
       'unet/model.onnx',
       'vae_decoder/model.onnx',
+      'vae_decoder_segmented/mid.onnx',
+      'vae_decoder_segmented/up.onnx',
       'vae_encoder/model.onnx',
+      'vae_encoder_segmented/down.onnx',
+      'vae_encoder_segmented/mid.onnx',
     ]);
+    // The seam-free KL VAE (engine/latent/kl-vae/) comes with every built pack.
+    expect(m.vae.segmentedDecoder).toMatchObject({
+      mid: 'vae_decoder_segmented/mid.onnx',
+      up: 'vae_decoder_segmented/up.onnx',
+    });
+    expect(m.vae.segmentedEncoder).toMatchObject({
+      down: 'vae_encoder_segmented/down.onnx',
+      mid: 'vae_encoder_segmented/mid.onnx',
+    });
     expect(m.vae).toMatchObject({
       latentChannels: 16,
       downscaleFactor: 2,
@@ -211,7 +224,11 @@ describe('gendr-web convert sd-vae, then sd-unet into the same pack', () => {
     expect(vae.unet).toBeUndefined();
     expect(Object.keys(vae.files).sort()).toEqual([
       'vae_decoder/model.onnx',
+      'vae_decoder_segmented/mid.onnx',
+      'vae_decoder_segmented/up.onnx',
       'vae_encoder/model.onnx',
+      'vae_encoder_segmented/down.onnx',
+      'vae_encoder_segmented/mid.onnx',
     ]);
 
     const embedding = path.join(dir, 'prompt.safetensors');
@@ -233,6 +250,9 @@ describe('gendr-web convert sd-vae, then sd-unet into the same pack', () => {
       timestep: 500,
       embeddings: { positive: 'prompt_embeds', shape: [1, 77, 32] },
     });
+    // Adding the UNet keeps the VAE's segmented forms.
+    expect(m.vae.segmentedEncoder).toEqual(vae.vae.segmentedEncoder);
+    expect(m.vae.segmentedDecoder).toEqual(vae.vae.segmentedDecoder);
     expect(m.files['prompt_embeds.safetensors'].sha256).toBe(
       createHash('sha256').update(fs.readFileSync(embedding)).digest('hex'),
     );

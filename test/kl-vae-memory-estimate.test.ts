@@ -1,13 +1,22 @@
 /**
  * estimatePackMemory (engine/latent/memory-estimate.ts): weights as held plus the largest tile
- * activation, and the WASM refusal over 4 GiB.
+ * activation, and the WASM refusal over 4 GiB; with a segmented KL VAE, its tiled runs' outputs
+ * and its untiled mid graphs.
  */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { manifestFor } from '../tools/builder/pack-dir.ts';
 import { tinyGendrPack } from '../tools/builder/packs.ts';
 import { parsePackManifest, type PackManifest } from '../engine/latent/manifest.ts';
-import { estimatePackMemory, WASM_HEAP_BYTES } from '../engine/latent/memory-estimate.ts';
+import {
+  estimatePackMemory,
+  segmentedBytesPerPixel,
+  WASM_HEAP_BYTES,
+} from '../engine/latent/memory-estimate.ts';
 import { resolveTiling } from '../engine/latent/tiling-plan.ts';
+import { writeTinySdPack } from './helpers/sd-tiny.ts';
 
 const tiny: PackManifest = manifestFor(tinyGendrPack());
 
@@ -53,5 +62,33 @@ describe('estimatePackMemory', () => {
     expect(wasm.refusal).toMatch(/WebGPU/);
     expect(wasm.refusal).toMatch(/shader-f16/);
     expect(estimatePackMemory(m, 'webgpu', tiling).refusal).toBeUndefined();
+  });
+});
+
+describe('estimatePackMemory with a segmented KL VAE', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gendr-kl-estimate-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('counts every norm input a tiled run returns, and the untiled mid graphs for an image', () => {
+    const m = writeTinySdPack(dir, { seed: 2 });
+    const seg = m.vae.segmentedDecoder!;
+    const tiling = resolveTiling(m, { decoder: { tile: 32 }, encoder: { tile: 256 } });
+    const noSeg = parsePackManifest({
+      ...m,
+      vae: { ...m.vae, segmentedDecoder: undefined, segmentedEncoder: undefined },
+    });
+    const plain = estimatePackMemory(noSeg, 'wasm', tiling);
+    const e = estimatePackMemory(m, 'wasm', tiling);
+    // The segmented graphs are loaded too.
+    expect(e.weightsBytes).toBeGreaterThan(plain.weightsBytes);
+    const perPixel = segmentedBytesPerPixel(seg.norms);
+    const values = seg.norms.map((n) => n.channels * n.scale ** 2);
+    expect(perPixel).toBe(4 * (values.reduce((a, b) => a + b) + Math.max(...values)));
+    expect(e.activationBytes).toBeGreaterThanOrEqual(32 * 32 * perPixel);
+    // The mid graphs' attention is quadratic in the latent: 4× the pixels, ≥ 16× the scores.
+    const small = estimatePackMemory(m, 'wasm', tiling, { width: 256, height: 256 });
+    const big = estimatePackMemory(m, 'wasm', tiling, { width: 512, height: 512 });
+    expect(small.activationBytes).toBeGreaterThan(e.activationBytes);
+    expect(big.activationBytes).toBeGreaterThan(15 * small.activationBytes);
   });
 });

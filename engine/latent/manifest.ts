@@ -175,6 +175,36 @@ const VaeSchema = v.strictObject({
       ),
     }),
   ),
+  /**
+   * The AutoencoderKL encoder split the same way: `down` takes `sample` plus each norm's `.mean` /
+   * `.invstd` and returns `hidden` (latent resolution) and each norm's `.input`; `mid` takes
+   * `hidden` and returns `latent_parameters`.
+   */
+  segmentedEncoder: v.optional(
+    v.strictObject({
+      down: relativePath,
+      mid: relativePath,
+      /** Image pixels of context an output pixel of `down` needs per side. */
+      reach: positiveInt,
+      norms: v.pipe(
+        v.array(
+          v.strictObject({
+            name: v.pipe(v.string(), v.minLength(1)),
+            channels: positiveInt,
+            groups: positiveInt,
+            eps: positive,
+            /** Activation pixels per image pixel: 1, 1/2, 1/4 … */
+            scale: v.pipe(
+              positive,
+              v.maxValue(1),
+              v.check((s) => Number.isInteger(Math.log2(s)), 'a power of two (1, 0.5, 0.25 …)'),
+            ),
+          }),
+        ),
+        v.minLength(1),
+      ),
+    }),
+  ),
 });
 
 export const PackManifestSchema = v.pipe(
@@ -237,6 +267,15 @@ export const PackManifestSchema = v.pipe(
         !m.vae.segmentedDecoder ||
         (m.vae.segmentedDecoder.mid in m.files && m.vae.segmentedDecoder.up in m.files),
       'must list the segmented decoder graphs (vae.segmentedDecoder.mid and .up)',
+    ),
+    ['files'],
+  ),
+  v.forward(
+    v.check(
+      (m) =>
+        !m.vae.segmentedEncoder ||
+        (m.vae.segmentedEncoder.down in m.files && m.vae.segmentedEncoder.mid in m.files),
+      'must list the segmented encoder graphs (vae.segmentedEncoder.down and .mid)',
     ),
     ['files'],
   ),
@@ -423,5 +462,7 @@ export function packFilePaths(
   paths.push(...withData(graphs.vaeDecoder));
   const seg = m.vae.segmentedDecoder;
   if (seg) paths.push(...withData(seg.mid), ...withData(seg.up));
+  const segEnc = m.vae.segmentedEncoder;
+  if (segEnc) paths.push(...withData(segEnc.down), ...withData(segEnc.mid));
   return paths;
 }

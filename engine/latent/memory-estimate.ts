@@ -31,11 +31,37 @@ function gb(bytes: number): string {
   return (bytes / 1024 ** 3).toFixed(1);
 }
 
-/** Pure: depends on the manifest's file sizes, the backend and the tiles only. */
+type SegNorm = { channels: number; scale: number };
+
+/**
+ * Bytes one run of a segmented KL graph (the decoder's `up`, the encoder's `down`) returns per
+ * pixel of its input: every norm's input is a graph output, so all of them are live at once
+ * (engine/latent/kl-vae/), plus the largest of them again for the graph's own temporaries.
+ */
+export function segmentedBytesPerPixel(norms: readonly SegNorm[], bytesPerValue = 4): number {
+  const values = norms.map((n) => n.channels * n.scale * n.scale);
+  return (values.reduce((a, b) => a + b, 0) + Math.max(0, ...values)) * bytesPerValue;
+}
+
+/**
+ * The largest activation of a segmented mid graph run untiled on a latent of `n` pixels with
+ * `channels` channels: the mid block's self-attention scores and their softmax (n² each) and a
+ * few hidden-sized tensors.
+ */
+function untiledMidBytes(n: number, channels: number): number {
+  return 2 * n * n * 4 + 4 * n * channels * 4;
+}
+
+/**
+ * Pure: depends on the manifest's file sizes, the backend and the tiles, and, for packs with a
+ * segmented KL VAE, on the image: its mid graphs run untiled on the whole latent (pass the VAE's
+ * input size, i.e. the output size, to count them; without it only the tiled runs count).
+ */
 export function estimatePackMemory(
   m: PackManifest,
   backend: 'webgpu' | 'wasm' | 'cpu',
   tiling: LatentTiling,
+  image?: { width: number; height: number },
 ): MemoryEstimate {
   const paths = packFilePaths(m, selectPackGraphs(m, backend));
   // Graphs, their external data and the embeddings: everything one load reads is held.
@@ -51,7 +77,30 @@ export function estimatePackMemory(
   const unet = m.unet
     ? Math.max(t ** 4 * mem.unetBytesPerTokenPair, t * t * mem.unetBytesPerLatentPixel)
     : 0;
-  const activationBytes = Math.max(enc, dec, unet) * half;
+  // Segmented KL graphs: their tiled runs return every norm's input, and their mid graphs run
+  // on the whole latent (the attention is quadratic in it).
+  const f = m.vae.downscaleFactor;
+  const segDec = m.vae.segmentedDecoder;
+  const segEnc = m.vae.segmentedEncoder;
+  let seg = 0;
+  if (segDec) {
+    const t = Math.max(tiling.decoder.tile, 2 * segDec.reach + 1);
+    seg = Math.max(seg, t * t * segmentedBytesPerPixel(segDec.norms));
+  }
+  if (segEnc) {
+    const overlap = Math.ceil((2 * segEnc.reach + f) / f) * f;
+    const t = Math.max(tiling.encoder.tile, overlap + f);
+    seg = Math.max(seg, t * t * segmentedBytesPerPixel(segEnc.norms));
+  }
+  if (image && (segDec || segEnc)) {
+    const n = Math.ceil(image.width / f) * Math.ceil(image.height / f);
+    const channels = Math.max(
+      segDec?.norms[0]?.channels ?? 0,
+      segEnc?.norms[segEnc.norms.length - 1]?.channels ?? 0,
+    );
+    seg = Math.max(seg, untiledMidBytes(n, channels));
+  }
+  const activationBytes = Math.max(enc, dec, unet, seg) * half;
   const totalBytes = weightsBytes + activationBytes;
   const refusal =
     backend === 'wasm' && totalBytes > WASM_HEAP_BYTES

@@ -17,6 +17,7 @@ import {
 } from './manifest.ts';
 import { checkPackInterface, type PackInterface, type PackSessions } from './pack-interface.ts';
 import type { SegmentedDecoderSessions } from './kl-vae/segmented-decode.ts';
+import type { SegmentedEncoderSessions } from './kl-vae/segmented-encode.ts';
 import type { PackEmbeddings } from './pipeline.ts';
 import { parseSafetensors, tensorToFloat32 } from './safetensors.ts';
 
@@ -110,8 +111,8 @@ export function readPackEmbeddings(m: PackManifest, bytes: Uint8Array): PackEmbe
 
 export interface LoadedPack {
   manifest: PackManifest;
-  /** With the segmented decoder's sessions where the pack has them (runPack uses them). */
-  sessions: PackSessions & SegmentedDecoderSessions;
+  /** With the segmented decoder's and encoder's sessions where the pack has them (runPack uses them). */
+  sessions: PackSessions & SegmentedDecoderSessions & SegmentedEncoderSessions;
   embeddings?: PackEmbeddings;
   packInterface: PackInterface;
   /** The graphs loaded (their form and pack paths): the variant for the runtime's backend. */
@@ -147,7 +148,8 @@ export async function loadPack(
     await Promise.all(created.map((s) => s.release?.()));
   };
   try {
-    const sessions: Partial<PackSessions & SegmentedDecoderSessions> = {};
+    const sessions: Partial<PackSessions & SegmentedDecoderSessions & SegmentedEncoderSessions> =
+      {};
     let embeddings: PackEmbeddings | undefined;
     // External data read (and checked) for the graph that comes next; released once it is loaded.
     let externalData: ExternalDataFile[] = [];
@@ -168,6 +170,8 @@ export async function loadPack(
         else if (path === graphs.unet) sessions.unet = session;
         else if (path === manifest.vae.segmentedDecoder?.mid) sessions.vaeDecoderMid = session;
         else if (path === manifest.vae.segmentedDecoder?.up) sessions.vaeDecoderUp = session;
+        else if (path === manifest.vae.segmentedEncoder?.down) sessions.vaeEncoderDown = session;
+        else if (path === manifest.vae.segmentedEncoder?.mid) sessions.vaeEncoderMid = session;
         else sessions.vaeDecoder = session;
       } else if (manifest.unet && path === manifest.unet.embeddings.file) {
         embeddings = readPackEmbeddings(manifest, bytes);
@@ -178,7 +182,7 @@ export async function loadPack(
       }
       opts.onProgress?.(++done, paths.length);
     }
-    const full = sessions as PackSessions & SegmentedDecoderSessions;
+    const full = sessions as PackSessions & SegmentedDecoderSessions & SegmentedEncoderSessions;
     const packInterface = checkPackInterface(full, manifest);
     return { manifest, sessions: full, embeddings, packInterface, graphs, release };
   } catch (e) {

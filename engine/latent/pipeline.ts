@@ -33,6 +33,12 @@ import {
   type SegmentedDecoderSessions,
   type SegmentedKlDecoder,
 } from './kl-vae/segmented-decode.ts';
+import {
+  encodeSegmented,
+  segmentedEncodeRunCount,
+  type SegmentedEncoderSessions,
+  type SegmentedKlEncoder,
+} from './kl-vae/segmented-encode.ts';
 import type { PackManifest } from './manifest.ts';
 import { checkPackInterface, type PackInterface, type PackSessions } from './pack-interface.ts';
 import {
@@ -125,6 +131,24 @@ function segmentedDecoder(
   };
 }
 
+/** The pack's segmented KL encoder, where it has one and its sessions were loaded. */
+function segmentedEncoder(
+  sessions: PackSessions & SegmentedEncoderSessions,
+  m: PackManifest,
+  type: PackInterface['encoder']['type'],
+): SegmentedKlEncoder | null {
+  const seg = m.vae.segmentedEncoder;
+  if (!seg || !sessions.vaeEncoderDown || !sessions.vaeEncoderMid) return null;
+  return {
+    down: sessions.vaeEncoderDown,
+    mid: sessions.vaeEncoderMid,
+    norms: seg.norms,
+    reach: seg.reach,
+    factor: m.vae.downscaleFactor,
+    type,
+  };
+}
+
 interface Ctx {
   tensors: TensorFactory;
   signal?: AbortSignal;
@@ -202,6 +226,22 @@ async function encodeTiled(
     width: canvas.width,
     height: canvas.height,
     data: canvas.resolveRows(new Float32Array(canvas.sum.length)),
+  };
+}
+
+/** The mean (first `C` planes) of a segmented encoder's latent_parameters. */
+function meanOf(params: PlanarImage, C: number): PlanarImage {
+  const n = params.width * params.height;
+  if (params.channels !== 2 * C) {
+    throw new Error(
+      `vae_encoder_mid: ${params.channels} output channels, expected ${2 * C} (mean ‖ log-variance)`,
+    );
+  }
+  return {
+    channels: C,
+    width: params.width,
+    height: params.height,
+    data: params.data.slice(0, C * n),
   };
 }
 
@@ -322,7 +362,7 @@ function streamPlan(
 
 /** Runs a pack on an RGBA image; returns the restored image at `manifest.input.scale`×. */
 export async function runPack(
-  sessions: PackSessions & SegmentedDecoderSessions,
+  sessions: PackSessions & SegmentedDecoderSessions & SegmentedEncoderSessions,
   manifest: PackManifest,
   image: RgbaImage,
   opts: RunPackOptions,
@@ -374,6 +414,12 @@ export async function runPack(
   remap(vaeIn.data, [0, 1], m.vae.imageRange);
 
   const encGrid = tileGrid(Wp, Hp, tiling.encoder, f);
+  // A segmented KL encoder likewise encodes tiles with whole-image GroupNorm statistics.
+  const segEnc = segmentedEncoder(sessions, m, io.encoder.type);
+  const useSegEnc = segEnc !== null && tileCount(encGrid) > 1;
+  const encRuns = useSegEnc
+    ? segmentedEncodeRunCount(segEnc, Wp, Hp, tiling.encoder.tile)
+    : tileCount(encGrid);
   const lw = Wp / f;
   const lh = Hp / f;
   const unetGrid = m.unet ? tileGrid(lw, lh, tiling.unet, m.unet.sizeMultiple) : null;
@@ -387,7 +433,7 @@ export async function runPack(
     ? segmentedRunCount(seg, lw, lh, tiling.decoder.tile, opts.klStats)
     : tileCount(decGrid);
   const cfgRuns = emb?.negative && m.unet && m.unet.embeddings.guidanceScale !== 1 ? 2 : 1;
-  const totalRuns = tileCount(encGrid) + (unetGrid ? tileCount(unetGrid) * cfgRuns : 0) + decRuns;
+  const totalRuns = encRuns + (unetGrid ? tileCount(unetGrid) * cfgRuns : 0) + decRuns;
   let runs = 0;
   const ctx: Ctx = {
     tensors: opts.tensors,
@@ -398,8 +444,16 @@ export async function runPack(
 
   // Encode: the latent distribution's mean.
   t0 = performance.now();
-  const latent = await encodeTiled(ctx, sessions.vaeEncoder, io.encoder, vaeIn, m, encGrid);
-  report('encode', t0, tileCount(encGrid));
+  const latent =
+    useSegEnc && segEnc
+      ? await encodeSegmented(segEnc, vaeIn, {
+          tensors: ctx.tensors,
+          tile: tiling.encoder.tile,
+          signal,
+          onRun: ctx.step,
+        }).then((p) => meanOf(p, C))
+      : await encodeTiled(ctx, sessions.vaeEncoder, io.encoder, vaeIn, m, encGrid);
+  report('encode', t0, encRuns);
 
   // One UNet step.
   let zDec = latent.data;

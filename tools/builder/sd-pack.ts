@@ -38,6 +38,7 @@ import {
   vaeTensorSpecs,
 } from './architectures/sd-vae/plan.ts';
 import { withCurrentVaeNames } from './architectures/sd-vae/legacy.ts';
+import { addSegmentedVaeToPack } from './architectures/sd-vae/segmented.ts';
 import { EMBEDDINGS_FILE, randomEmbeddings } from './packs.ts';
 import { RandomWeightSource } from './random-weights.ts';
 import { unetDownsamples, unetManifestSection, type UnetEmbeddings } from './unet-manifest.ts';
@@ -231,6 +232,34 @@ export function convertSdVae(
   }
 }
 
+/**
+ * Adds the seam-free (segmented) forms of the VAE's encoder and decoder to the pack in `outDir`
+ * (engine/latent/kl-vae/: tiled = untiled), from the same weights as its plain graphs, and returns
+ * the final manifest. They are built in the plain form whatever the pack's form, since every
+ * backend loads them (they hold only convolutions, GroupNorm arithmetic and one attention).
+ */
+export function addSegmentedVae(
+  outDir: string,
+  weights: WeightsInput,
+  config: VaeConfig,
+  o: Omit<ComponentOptions, 'form' | 'folder'>,
+): PackManifest {
+  const plan = planVae(config);
+  const source = openInput(weights, () => vaeTensorSpecs(plan));
+  try {
+    addSegmentedVaeToPack(outDir, source, config, {
+      precision: o.precision,
+      ioPrecision: o.ioPrecision,
+      form: 'plain',
+      externalData: o.externalData,
+    });
+  } finally {
+    source.close();
+  }
+  const file = path.join(outDir, 'manifest.json');
+  return parsePackManifest(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+}
+
 function hashFile(file: string): PackFileEntry {
   const bytes = fs.readFileSync(file);
   return { bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
@@ -383,7 +412,7 @@ export function writeSdPack(o: SdPackOptions): PackManifest {
   ];
   const emb = placeEmbedding(o.out, o.embedding, { width: shape[2] }, o.precision, shape);
   const random = 'random' in o.unet.weights || 'random' in o.vae.weights;
-  return writeManifest(
+  writeManifest(
     o.out,
     {
       format: 'gendr-pack',
@@ -413,6 +442,7 @@ export function writeSdPack(o: SdPackOptions): PackManifest {
     },
     { ...graphFiles, [EMBEDDINGS_FILE]: emb.entry },
   );
+  return addSegmentedVae(o.out, o.vae.weights, o.vae.config, o);
 }
 
 /** A VAE-only pack (encode, decode: no UNet) from an AutoencoderKL. */
@@ -433,7 +463,7 @@ export function writeSdVaePack(
   const vae = converted[0];
   const files: PackFiles = Object.assign({}, ...converted.map((c) => c.files));
   const random = 'random' in weights;
-  return writeManifest(
+  writeManifest(
     out,
     {
       format: 'gendr-pack',
@@ -459,6 +489,7 @@ export function writeSdVaePack(
     },
     files,
   );
+  return addSegmentedVae(out, weights, config, o);
 }
 
 /**

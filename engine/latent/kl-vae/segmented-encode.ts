@@ -26,6 +26,12 @@ export interface SegmentedKlEncoder {
   type?: FloatType;
 }
 
+/** The segmented encoder's sessions beside a pack's others (loadPack adds them where present). */
+export interface SegmentedEncoderSessions {
+  vaeEncoderDown?: EngineSession;
+  vaeEncoderMid?: EngineSession;
+}
+
 export interface SegmentedEncodeOptions {
   tensors: TensorFactory;
   /** Tile edge in image pixels (rounded to the factor; raised to fit the overlap). */
@@ -59,6 +65,28 @@ function spans(
       core1: j === starts.length - 1 ? size : cut(starts[j + 1], start + len),
     })),
   };
+}
+
+/** The image tiles encodeSegmented uses for a W × H image (each `len` pixels per axis). */
+export function segmentedEncodeTiles(
+  enc: Pick<SegmentedKlEncoder, 'reach' | 'factor'>,
+  width: number,
+  height: number,
+  tile: number,
+): { x: Span; y: Span; width: number; height: number }[] {
+  const xs = spans(width, tile, enc.reach, enc.factor);
+  const ys = spans(height, tile, enc.reach, enc.factor);
+  return ys.spans.flatMap((y) => xs.spans.map((x) => ({ x, y, width: xs.len, height: ys.len })));
+}
+
+/** Session runs encodeSegmented makes for a W × H image: (norms + 1) tiled passes, then mid. */
+export function segmentedEncodeRunCount(
+  enc: Pick<SegmentedKlEncoder, 'norms' | 'reach' | 'factor'>,
+  width: number,
+  height: number,
+  tile: number,
+): number {
+  return segmentedEncodeTiles(enc, width, height, tile).length * (enc.norms.length + 1) + 1;
 }
 
 /** Encodes a [3, H, W] image (H, W multiples of the factor) to latent_parameters [2C, H/f, W/f]. */

@@ -131,6 +131,11 @@ export const packRunner: ModelRunner<LoadedPackModel> = {
       vaeDecoderUp: sessions.vaeDecoderUp
         ? context.wrap(sessions.vaeDecoderUp, manifest.vae.downscaleFactor)
         : undefined,
+      // And the seam-free encoder's: `down` runs over image tiles, `mid` once at latent size.
+      vaeEncoderDown: sessions.vaeEncoderDown
+        ? context.wrap(sessions.vaeEncoderDown, 1)
+        : undefined,
+      vaeEncoderMid: sessions.vaeEncoderMid ? context.wrap(sessions.vaeEncoderMid, 1) : undefined,
     };
     // One progress scale for the UI: session runs over all stages (encoder, UNet and decoder
     // tiles). Output blocks carry the same counts, so the bar never jumps between two scales.

@@ -10,6 +10,11 @@
  *                    repeated) and applies (x − mean)·invstd·γ + β, and it outputs the norm's
  *                    input as `p.input`. The caller measures each norm's input over the whole
  *                    image (tile cores only) before feeding its statistics.
+ *
+ * and the encoder likewise (vae_encoder_down: conv_in and the down blocks, norms from inputs, run
+ * over image tiles; vae_encoder_mid: the mid block, conv_norm_out, conv_out and quant_conv, run
+ * untiled at latent resolution). `gendr-web pack` and `convert sd-vae` put both in every pack
+ * (addSegmentedVaeToPack, through tools/builder/sd-pack.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -116,26 +121,31 @@ export function buildSegmentedVaeDecoder(
   return { mid, up, norms: up.norms, reach: decoderUpReach(plan) };
 }
 
-/** Pack folder of the segmented decoder's graphs. */
+/** Pack folders of the segmented decoder's and encoder's graphs. */
 export const SEGMENTED_DECODER_FOLDER = 'vae_decoder_segmented';
+export const SEGMENTED_ENCODER_FOLDER = 'vae_encoder_segmented';
+
+type SegmentedPackOptions = SdBuildOptions & { externalData?: WriteModelOptions['externalData'] };
 
 /**
- * Writes the segmented decoder into the pack at `packDir` (beside its plain vae_decoder, from the
- * same weights) and records it in manifest.json (`vae.segmentedDecoder` and `files`).
+ * Writes the segmented graphs `parts` asks for into the pack at `packDir` (beside its plain
+ * vae_encoder / vae_decoder, from the same weights) and records them in manifest.json
+ * (`vae.segmentedDecoder`, `vae.segmentedEncoder` and `files`).
  */
-export function addSegmentedDecoderToPack(
+export function addSegmentedVaeToPack(
   packDir: string,
   weights: WeightSource,
   config: VaeConfig,
-  opts: SdBuildOptions & { externalData?: WriteModelOptions['externalData'] },
+  opts: SegmentedPackOptions,
+  parts: 'both' | 'encoder' | 'decoder' = 'both',
 ): void {
   const manifestPath = path.join(packDir, 'manifest.json');
   const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as PackManifestInput;
   const plan = planVae(config);
-  const seg = buildSegmentedVaeDecoder(plan, withCurrentVaeNames(weights), opts);
+  const source = withCurrentVaeNames(weights);
   const files = { ...manifest.files };
-  const write = (sd: SdGraph, name: string): string => {
-    const rel = `${SEGMENTED_DECODER_FOLDER}/${name}.onnx`;
+  const write = (sd: SdGraph, folder: string, name: string): string => {
+    const rel = `${folder}/${name}.onnx`;
     const written = writeModelFile(sd.g, path.join(packDir, rel), {
       externalData: opts.externalData,
       producer: 'gendr-web builder (diffusers)',
@@ -150,21 +160,39 @@ export function addSegmentedDecoderToPack(
     for (const d of data) files[d.rel] = d.entry;
     return rel;
   };
-  const next: PackManifestInput = {
-    ...manifest,
-    vae: {
-      ...manifest.vae,
-      segmentedDecoder: {
-        mid: write(seg.mid, 'mid'),
-        up: write(seg.up, 'up'),
-        reach: seg.reach,
-        norms: seg.norms,
-      },
-    },
-    files,
-  };
+  const vae = { ...manifest.vae };
+  if (parts !== 'encoder') {
+    const seg = buildSegmentedVaeDecoder(plan, source, opts);
+    vae.segmentedDecoder = {
+      mid: write(seg.mid, SEGMENTED_DECODER_FOLDER, 'mid'),
+      up: write(seg.up, SEGMENTED_DECODER_FOLDER, 'up'),
+      reach: seg.reach,
+      norms: seg.norms,
+    };
+  }
+  if (parts !== 'decoder') {
+    const seg = buildSegmentedVaeEncoder(plan, source, opts);
+    vae.segmentedEncoder = {
+      down: write(seg.down, SEGMENTED_ENCODER_FOLDER, 'down'),
+      mid: write(seg.mid, SEGMENTED_ENCODER_FOLDER, 'mid'),
+      reach: seg.reach,
+      norms: seg.norms,
+    };
+  }
+  const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+  const next: PackManifestInput = { ...manifest, vae, files: sorted };
   parsePackManifest(next, manifestPath);
   fs.writeFileSync(manifestPath, `${JSON.stringify(next, null, 2)}\n`);
+}
+
+/** Writes the segmented decoder only (see addSegmentedVaeToPack). */
+export function addSegmentedDecoderToPack(
+  packDir: string,
+  weights: WeightSource,
+  config: VaeConfig,
+  opts: SegmentedPackOptions,
+): void {
+  addSegmentedVaeToPack(packDir, weights, config, opts, 'decoder');
 }
 
 export interface SegmentedVaeEncoder {

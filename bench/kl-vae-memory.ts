@@ -1,0 +1,156 @@
+/**
+ * Peak memory of the seam-free KL decoder (engine/latent/kl-vae/segmented-decode.ts) in Chromium
+ * on WASM, for GenDR's VAE (ostris/vae-kl-f8-d16's config, full width, seeded random weights, a
+ * VAE pack as `gendr-web convert sd-vae` builds it), decoding latents of several sizes with the
+ * same decoder tile: the renderer's peak should follow the tile, not the image.
+ *
+ *   npx tsx bench/kl-vae-memory.ts [--sizes 32,64,128] [--tile 32] [--mode exact|fast]
+ *        [--max-runs N] [--pack <dir>]
+ *
+ * Each size runs in a fresh Chromium (so a fresh renderer): the pack is loaded onto
+ * onnxruntime-web's WASM backend through the engine's loadPack (every graph of the pack, as the
+ * restore worker loads it) in the latent harness page (e2e/latent-harness.ts), then
+ * decodeSegmented runs on a synthetic latent. The restore worker runs in the renderer process
+ * too, so the renderer's resident memory is the figure: its RSS before loading, after loading,
+ * and its high-water mark (VmHWM, reset after loading) during the decode, sampled from /proc.
+ *
+ * Every session run of one decode has the same shapes (the mid graph once on the whole latent,
+ * then the up graph on equal tiles, pass after pass), so --max-runs N stops after N runs (the mid
+ * graph and N − 1 tiles) and still sees the decode's peak, in minutes instead of hours on a
+ * 2-core machine: an exact decode makes (norms + 1) = 26 passes of the up graph over every tile.
+ * The figures say how many runs they cover.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { presetVaeConfig } from '../tools/builder/presets/index.ts';
+import { writeSdVaePack } from '../tools/builder/sd-pack.ts';
+import { startLatentServer } from '../e2e/latent-server.ts';
+import {
+  CHROMIUM_ARGS,
+  chromiumPath,
+  processMemory,
+  rendererPids,
+  resetPeak,
+} from './driver/chromium.ts';
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '32,64,128' },
+    tile: { type: 'string', default: '32' },
+    mode: { type: 'string', default: 'exact' },
+    'max-runs': { type: 'string' },
+    pack: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const sizes = values.sizes.split(',').map(Number);
+const tile = Number(values.tile);
+const mode = values.mode === 'fast' ? 'fast' : 'exact';
+const maxRuns = values['max-runs'] ? Number(values['max-runs']) : undefined;
+const MiB = 1024 ** 2;
+const mib = (b: number) => Math.round(b / MiB);
+
+let packDir = values.pack;
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'gendr-kl-memory-'));
+if (!packDir) {
+  packDir = path.join(scratch, 'vae16');
+  writeSdVaePack({ random: true, seed: 16 }, presetVaeConfig('gendr'), packDir, {
+    precision: 'fp32',
+    scale: 1,
+  });
+}
+const manifest = JSON.parse(fs.readFileSync(path.join(packDir, 'manifest.json'), 'utf8'));
+const packBytes = Object.values(manifest.files as Record<string, { bytes: number }>).reduce(
+  (s, f) => s + f.bytes,
+  0,
+);
+console.error(`pack ${manifest.id}: ${mib(packBytes)} MiB of graphs`);
+
+const server = await startLatentServer();
+const packUrl = await server.addPack('vae16', packDir);
+
+interface Row {
+  latent: number;
+  output: number;
+  tile: number;
+  tiles: number;
+  runs: number;
+  total: number;
+  complete: boolean;
+  seconds: number;
+  rssBeforeMiB: number;
+  rssLoadedMiB: number;
+  peakMiB: number;
+  peakOverLoadedMiB: number;
+}
+const rows: Row[] = [];
+
+try {
+  for (const size of sizes) {
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    try {
+      const cdp = await browser.newBrowserCDPSession();
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
+      await page.goto(server.url);
+      await page.waitForFunction(() => 'latentHarness' in window, undefined, { timeout: 60_000 });
+      // Every renderer is watched (the largest is the harness's; the others are idle).
+      const pids = await rendererPids(cdp);
+      const rss = async () =>
+        Math.max(...(await Promise.all(pids.map(async (p) => (await processMemory(p))?.rss ?? 0))));
+      const before = await rss();
+      await page.evaluate((p) => window.latentHarness.klLoad({ pack: p }), packUrl);
+      const loaded = await rss();
+      for (const p of pids) await resetPeak(p);
+      console.error(`latent ${size}²: decoding (tile ${tile}, ${mode}) …`);
+      const t0 = performance.now();
+      const r = await page.evaluate((j) => window.latentHarness.klDecode(j), {
+        size,
+        tile,
+        mode,
+        maxRuns,
+      } as const);
+      const seconds = (performance.now() - t0) / 1000;
+      const peak = Math.max(
+        ...(await Promise.all(pids.map(async (p) => (await processMemory(p))?.peak ?? 0))),
+      );
+      const row: Row = {
+        latent: size,
+        output: size * 8,
+        tile,
+        tiles: r.tiles,
+        runs: r.runs,
+        total: r.total,
+        complete: r.complete,
+        seconds: Math.round(seconds),
+        rssBeforeMiB: mib(before),
+        rssLoadedMiB: mib(loaded),
+        peakMiB: mib(Math.max(peak, loaded)),
+        peakOverLoadedMiB: mib(Math.max(0, peak - loaded)),
+      };
+      rows.push(row);
+      console.error(JSON.stringify(row));
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await server.close();
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+const table = [
+  '| latent | output | tiles of ' +
+    tile +
+    ' | runs made / of the decode | s | renderer before load | after load | peak during decode | peak − loaded |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.map(
+    (r) =>
+      `| ${r.latent}² | ${r.output}² | ${r.tiles} | ${r.runs} / ${r.total} | ${r.seconds} | ${r.rssBeforeMiB} MiB | ${r.rssLoadedMiB} MiB | ${r.peakMiB} MiB | ${r.peakOverLoadedMiB} MiB |`,
+  ),
+].join('\n');
+console.log(table);
+if (values.out) fs.writeFileSync(values.out, JSON.stringify({ mode, tile, rows }, null, 2));
