@@ -31,7 +31,7 @@ describe('PWA options', () => {
   it('precaches the default model only, and onnxruntime-web’s WASM build but not WebGPU’s', () => {
     const patterns = options.workbox!.globPatterns!;
     expect(patterns.filter((p) => p.includes('.onnx'))).toEqual([
-      'models/realesr-general-x4v3/*.onnx',
+      'models/realesr-general-x4v3/model.onnx',
     ]);
     expect(patterns).toContain('ort/ort-wasm-simd-threaded.{mjs,wasm}');
     expect(patterns.some((p) => p.includes('asyncify'))).toBe(false);

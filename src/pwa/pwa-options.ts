@@ -61,7 +61,8 @@ export function pwaOptions(precachedModels: readonly string[]): Partial<VitePWAO
         'icons/**/*',
         'models/*.json',
         'models/*/manifest.json',
-        ...precachedModels.map((id) => `models/${id}/*.onnx`),
+        // The fp32 model only: the fp16 variant runs on WebGPU, and is cached when first used.
+        ...precachedModels.map((id) => `models/${id}/model.onnx`),
         // The WASM runtime (onnxruntime-web, for what the kernels cannot run); not WebGPU's.
         'ort/ort-wasm-simd-threaded.{mjs,wasm}',
       ],
