@@ -12,7 +12,8 @@
  * --report-only: rewrite BENCHMARKS.md from bench/results.json without measuring.
  * --keep-others: with --suites, keep the other suites' figures from the existing results.json
  *   (BENCHMARKS.md then says which suites were carried over, and from when).
- * Suites: peer, overhead, memory, variants, real-esrgan, gendr.
+ * Suites: peer, overhead, memory, variants, real-esrgan (head to head and variants),
+ * real-esrgan-pipeline (its overhead and memory), gendr.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
@@ -41,22 +42,35 @@ import {
 async function keepOthers(r: BenchResults, file: string): Promise<void> {
   if (!existsSync(file)) return;
   const prev = JSON.parse(await readFile(file, 'utf8')) as BenchResults;
-  const carried: string[] = [];
+  const carried: Record<string, string> = {};
   const carry = (suite: string, apply: () => void) => {
     if (suites.has(suite)) return;
     apply();
-    carried.push(suite);
+    carried[suite] = prev.carried?.suites[suite] ?? prev.date;
   };
   carry('peer', () => (r.headToHead = prev.headToHead));
   carry('overhead', () => (r.overhead = prev.overhead));
   carry('memory', () => (r.memory = prev.memory));
   carry('gendr', () => (r.gendr = prev.gendr));
-  carry('real-esrgan', () => (r.realEsrgan = prev.realEsrgan));
+  carry('real-esrgan', () => {
+    r.realEsrgan = {
+      overhead: r.realEsrgan?.overhead ?? null,
+      memory: r.realEsrgan?.memory ?? null,
+      headToHead: prev.realEsrgan?.headToHead ?? [],
+    };
+  });
+  carry('real-esrgan-pipeline', () => {
+    r.realEsrgan = {
+      headToHead: r.realEsrgan?.headToHead ?? [],
+      overhead: prev.realEsrgan?.overhead ?? null,
+      memory: prev.realEsrgan?.memory ?? null,
+    };
+  });
   carry('variants', () => {
     const measured = new Set(r.variants.map((v) => v.model));
     r.variants = [...prev.variants.filter((v) => !measured.has(v.model)), ...r.variants];
   });
-  r.carried = { from: prev.date, suites: carried };
+  r.carried = { suites: carried };
 }
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -65,7 +79,10 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
-    suites: { type: 'string', default: 'peer,overhead,memory,variants,real-esrgan,gendr' },
+    suites: {
+      type: 'string',
+      default: 'peer,overhead,memory,variants,real-esrgan,real-esrgan-pipeline,gendr',
+    },
     'no-webgl': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -115,8 +132,8 @@ const sizes = quick
       gendr: 256,
       general: 256,
       x4plus: 128,
-      realOverhead: 512,
-      realMemory: [128, 256, 512],
+      realOverhead: 1024,
+      realMemory: [256, 512, 1024],
     };
 
 const indexFile = path.join(repoRoot, 'public/models/index.json');
@@ -224,11 +241,7 @@ try {
     // upscayl-bin takes over a minute per x4plus run on a CPU Vulkan driver: one run.
     if (!quick)
       headToHeadRows.push(await realEsrganHeadToHead(ctx, 'realesrgan-x4plus', sizes.x4plus, 1));
-    results.realEsrgan = {
-      headToHead: headToHeadRows,
-      overhead: await overhead(ctx, 'realesr-general-x4v3', sizes.realOverhead),
-      memory: await memory(ctx, 'realesr-general-x4v3', sizes.realMemory),
-    };
+    results.realEsrgan = { headToHead: headToHeadRows, overhead: null, memory: null };
     const realVariants = ['unrewritten', 'baseline', 'kernels', 'kernels-1-thread'];
     results.variants.push(
       ...(await variants(ctx, 'realesr-general-x4v3', sizes.general, [
@@ -244,6 +257,13 @@ try {
           'kernels-direct',
         ])),
       );
+  }
+  if (suites.has('real-esrgan-pipeline')) {
+    results.realEsrgan = {
+      headToHead: results.realEsrgan?.headToHead ?? [],
+      overhead: await overhead(ctx, 'realesr-general-x4v3', sizes.realOverhead),
+      memory: await memory(ctx, 'realesr-general-x4v3', sizes.realMemory),
+    };
   }
 } finally {
   await browser.close();
