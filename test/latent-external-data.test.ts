@@ -77,6 +77,15 @@ describe('packs with ONNX external data', () => {
       'prompt_embeds.safetensors',
       'vae_decoder/model.onnx_data',
       'vae_decoder/model.onnx',
+      // The KL VAE's segmented forms (seam-free tiling), with external data like the rest.
+      'vae_decoder_segmented/mid.onnx_data',
+      'vae_decoder_segmented/mid.onnx',
+      'vae_decoder_segmented/up.onnx_data',
+      'vae_decoder_segmented/up.onnx',
+      'vae_encoder_segmented/down.onnx_data',
+      'vae_encoder_segmented/down.onnx',
+      'vae_encoder_segmented/mid.onnx_data',
+      'vae_encoder_segmented/mid.onnx',
     ]);
   });
 
@@ -94,8 +103,19 @@ describe('packs with ONNX external data', () => {
     };
     const pack = await loadPack(counting, runtime);
     await pack.release();
-    expect(reads).toBe(8); // manifest + 7 files
-    expect(created).toEqual([['model.onnx_data'], ['model.onnx_data'], ['model.onnx_data']]);
+    expect(reads).toBe(16); // manifest + 15 files
+    // Every graph is created with its own data file: the three graphs and the four segments.
+    expect(created.map((c) => JSON.stringify(c)).sort()).toEqual(
+      [
+        ...Array.from({ length: 3 }, () => ['model.onnx_data']),
+        ['mid.onnx_data'],
+        ['up.onnx_data'],
+        ['down.onnx_data'],
+        ['mid.onnx_data'],
+      ]
+        .map((c) => JSON.stringify(c))
+        .sort(),
+    );
     const a = await restore(external);
     const b = await restore(inline);
     expect([a.width, a.height]).toEqual([24, 20]);
