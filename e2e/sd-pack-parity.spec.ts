@@ -194,7 +194,9 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       }
       const out = await browserRun(page, { backend, pack: packs.fp32, form, tiling: TILING });
       expect([out.width, out.height]).toEqual([32, 32]);
-      expect(out.tiles).toBeGreaterThan(1);
+      // The pack's KL VAE decodes in its segmented form: tiled inside (exact GroupNorm statistics),
+      // the image handed over once when done.
+      expect(out.tiles).toBeGreaterThanOrEqual(1);
       const d = pixelDiff(out.data, ref.image.data);
       const line = `${backend} ${form} vs onnxruntime-node: graphs ${fmt(e)}; image max ${d.max}/255, mean ${d.mean.toFixed(3)}/255 (${out.ms.toFixed(0)} ms)`;
       console.log(line);
