@@ -21,12 +21,7 @@ import { REAL_ESRGAN_SPECS } from '../tools/ncnn/catalog.ts';
 import { realEsrganFiles } from '../tools/ncnn/convert-real-esrgan.ts';
 import { decodeImage } from '../tools/image-io/decode.ts';
 import { modelFile, nodeModulesDir, readModelIndex } from './helpers/builtin-models.ts';
-import {
-  readWeights,
-  rrdbnet,
-  srvggnetCompact,
-  type Chw,
-} from './helpers/real-esrgan-reference.ts';
+import { readWeights, rrdbnet, srvggnetCompact, toChw } from './helpers/real-esrgan-reference.ts';
 import { crop } from './helpers/rgba-images.ts';
 import { hasShared, sharedPath } from './helpers/shared.ts';
 
@@ -54,14 +49,6 @@ async function testImage(size: number): Promise<{ image: RgbaImage; source: stri
   for (let i = 0; i < size * size; i++) image.data[4 * i + 3] = 255;
   return { image, source: 'generated' };
 }
-
-const toChw = (image: RgbaImage): Chw => {
-  const n = image.width * image.height;
-  const data = new Float64Array(3 * n);
-  for (let i = 0; i < n; i++)
-    for (let c = 0; c < 3; c++) data[c * n + i] = Math.fround(image.data[4 * i + c] / 255);
-  return { c: 3, h: image.height, w: image.width, data };
-};
 
 const wasm = (flavour: Flavour) => fs.readFileSync(kernelFile(flavour));
 

@@ -28,6 +28,7 @@ import {
   readWeights,
   rrdbnet,
   srvggnetCompact,
+  toChw,
   type Chw,
 } from './helpers/real-esrgan-reference.ts';
 import { crop } from './helpers/rgba-images.ts';
@@ -57,13 +58,6 @@ function missingFiles(id: string): string | null {
   return `${id}: ${path.relative(nodeModulesDir, files.param)} is missing (the build step fetches it)`;
 }
 
-const toChw = (image: RgbaImage): Chw => {
-  const n = image.width * image.height;
-  const data = new Float64Array(3 * n);
-  for (let i = 0; i < n; i++)
-    for (let c = 0; c < 3; c++) data[c * n + i] = Math.fround(image.data[4 * i + c] / 255);
-  return { c: 3, h: image.height, w: image.width, data };
-};
 const clip01 = (v: number) => Math.min(1, Math.max(0, v));
 
 /** Reflect padding without repeating the edge (numpy 'reflect', OpenCV BORDER_REFLECT_101). */

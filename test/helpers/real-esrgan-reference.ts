@@ -34,6 +34,15 @@ function half(h: number): number {
 }
 
 /** Reads every Convolution and PReLU's weights; throws unless the .bin is used to its last byte. */
+/** An RGBA image as the networks' input: RGB planes of v / 255, rounded to float32 like the models' input. */
+export function toChw(image: { width: number; height: number; data: ArrayLike<number> }): Chw {
+  const n = image.width * image.height;
+  const data = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < 3; c++) data[c * n + i] = Math.fround(image.data[4 * i + c] / 255);
+  return { c: 3, h: image.height, w: image.width, data };
+}
+
 export function readWeights(paramText: string, bin: Uint8Array): (Conv | Prelu)[] {
   const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
   let at = 0;
