@@ -215,3 +215,38 @@ test('a full quota gives a plain message saying how much space is needed', async
   await page.getByTestId('pack-install-retry').click();
   await expect(page.getByTestId('pack-item-good')).toBeVisible();
 });
+
+test('a file the browser will not store although it reports room (a private window) is named in plain words, and nothing is kept', async ({
+  page,
+}) => {
+  // Playwright's contexts are private: Chromium keeps their storage in memory and refuses a file
+  // of about 1.4 GB or more while the estimate still reports gigabytes free. The manifest here
+  // declares such a UNet; the refusal comes when the file's space is reserved, before any download.
+  const variant = path.join(packs.dir, 'refused');
+  fs.cpSync(path.join(packs.dir, 'good'), variant, { recursive: true });
+  const manifestFile = path.join(variant, 'manifest.json');
+  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+  manifest.id = 'refused';
+  manifest.name = 'Test pack (refused)';
+  manifest.files['unet/model.onnx'].bytes = 1_600_000_000;
+  fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+
+  await openManager(page);
+  const free = await page.evaluate(async () => {
+    const e = await navigator.storage.estimate();
+    return (e.quota ?? 0) - (e.usage ?? 0);
+  });
+  expect(free).toBeGreaterThan(2_000_000_000);
+  await installFromUrl(page, packs.manifestUrl('refused'));
+  await expectInstallError(
+    page,
+    'quota',
+    null,
+    /Not enough storage for “Test pack \(refused\)”: it needs 15\d\d MB, and the browser refused to store it, although it reported room for it\. A private window .* normal window/,
+  );
+  expect(await opfsFolders(page)).toEqual([]);
+  expect(packs.requests.filter((r) => r.includes('refused/unet'))).toEqual([]);
+  // The installed list is as it was, and a normal pack still installs.
+  await installFromUrl(page, packs.manifestUrl('good'));
+  await expect(page.getByTestId('pack-item-good')).toBeVisible();
+});

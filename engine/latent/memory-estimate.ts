@@ -104,7 +104,8 @@ export function estimatePackMemory(
   const totalBytes = weightsBytes + activationBytes;
   const refusal =
     backend === 'wasm' && totalBytes > WASM_HEAP_BYTES
-      ? `${m.name} needs about ${gb(totalBytes)} GB of memory on the CPU engine (WebAssembly), more than the 4 GB it can use. ` +
+      ? `${m.name} needs about ${gb(totalBytes)} GB of memory on the CPU engine (WebAssembly), more than the 4 GB it can use: ` +
+        `${gb(weightsBytes)} GB of weights as it holds them${upcast > 1 ? ' (fp16 widened to fp32)' : ''} and ${gb(activationBytes)} GB for the largest tile's working memory. ` +
         `It runs with WebGPU on a graphics card whose WebGPU has shader-f16 (recent Chrome or Edge on most desktop GPUs).`
       : undefined;
   return { weightsBytes, activationBytes, totalBytes, refusal };

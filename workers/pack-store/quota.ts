@@ -20,7 +20,9 @@ export function megabytes(bytes: number): string {
 /**
  * The plain message for a full quota. `availableBytes` is the browser's estimate of the free space;
  * when that estimate says there is room (it can be wrong, e.g. when the disk itself is full), the
- * message says the browser refused to store more instead of quoting it.
+ * message says the browser refused to store more instead of quoting it. Chromium's private windows
+ * (and automation's fresh contexts) keep site storage in memory: there a file of about 1.4 GB is
+ * refused although the estimate reports gigabytes free, so the message names that case.
  */
 export function quotaError(
   packName: string,
@@ -32,7 +34,7 @@ export function quotaError(
   const what =
     free !== null
       ? `and only ${megabytes(free)} is free for this site. Free ${megabytes(neededBytes - free)}`
-      : 'and the browser refused to store it. Free some space';
+      : 'and the browser refused to store it, although it reported room for it. A private window keeps site data in memory and refuses large files: install it from a normal window. Otherwise free some space';
   return new PackInstallError(
     'quota',
     `Not enough storage for “${packName}”: it needs ${megabytes(neededBytes)}, ${what} (delete installed packs, or make room on the disk) and try again.`,
