@@ -5,7 +5,10 @@
  * same decoder tile: the renderer's peak should follow the tile, not the image.
  *
  *   npx tsx bench/kl-vae-memory.ts [--sizes 32,64,128] [--tile 32] [--mode exact|fast]
- *        [--max-runs N] [--pack <dir>]
+ *        [--max-runs N] [--pack <dir>] [--mid chunked|whole]
+ *
+ * --mid whole builds the pack with the whole mid graphs packs had before the chunked attention
+ * (ignored with --pack).
  *
  * Each size runs in a fresh Chromium (so a fresh renderer): the pack is loaded onto
  * onnxruntime-web's WASM backend through the engine's loadPack (every graph of the pack, as the
@@ -18,7 +21,11 @@
  * then the up graph on equal tiles, pass after pass), so --max-runs N stops after N runs (the mid
  * graph and N − 1 tiles) and still sees the decode's peak, in minutes instead of hours on a
  * 2-core machine: an exact decode makes (norms + 1) = 26 passes of the up graph over every tile.
- * The figures say how many runs they cover.
+ * The figures say how many runs they cover. The mid graph counts as one run in either form: the
+ * whole graph of older packs (its attention's N × N scores in one run) or the chunked form the
+ * builder writes now (pre, the attention over chunks of query rows, post;
+ * engine/latent/kl-vae/chunked-attention.ts); the table says which ran, in how many session
+ * runs, and its seconds.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,6 +33,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { presetVaeConfig } from '../tools/builder/presets/index.ts';
+import { planVae, vaeTensorSpecs } from '../tools/builder/architectures/sd-vae/plan.ts';
+import { addSegmentedVaeToPack } from '../tools/builder/architectures/sd-vae/segmented.ts';
+import { RandomWeightSource } from '../tools/builder/random-weights.ts';
 import { writeSdVaePack } from '../tools/builder/sd-pack.ts';
 import { startLatentServer } from '../e2e/latent-server.ts';
 import {
@@ -43,6 +53,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'exact' },
     'max-runs': { type: 'string' },
     pack: { type: 'string' },
+    mid: { type: 'string', default: 'chunked' },
     out: { type: 'string' },
   },
 });
@@ -57,10 +68,22 @@ let packDir = values.pack;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'gendr-kl-memory-'));
 if (!packDir) {
   packDir = path.join(scratch, 'vae16');
-  writeSdVaePack({ random: true, seed: 16 }, presetVaeConfig('gendr'), packDir, {
-    precision: 'fp32',
-    scale: 1,
-  });
+  const config = presetVaeConfig('gendr');
+  writeSdVaePack({ random: true, seed: 16 }, config, packDir, { precision: 'fp32', scale: 1 });
+  if (values.mid === 'whole') {
+    // The segmented forms again, with whole mid graphs (the chunked ones dropped from the list).
+    const weights = new RandomWeightSource(vaeTensorSpecs(planVae(config)), 16);
+    addSegmentedVaeToPack(packDir, weights, config, {
+      precision: 'fp32',
+      form: 'plain',
+      midForm: 'whole',
+    });
+    const file = path.join(packDir, 'manifest.json');
+    const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const p of Object.keys(m.files))
+      if (/\/mid_(pre|attention|post)\./.test(p)) delete m.files[p];
+    fs.writeFileSync(file, JSON.stringify(m, null, 2));
+  }
 }
 const manifest = JSON.parse(fs.readFileSync(path.join(packDir, 'manifest.json'), 'utf8'));
 const packBytes = Object.values(manifest.files as Record<string, { bytes: number }>).reduce(
@@ -77,6 +100,9 @@ interface Row {
   output: number;
   tile: number;
   tiles: number;
+  attention: string;
+  midRuns: number;
+  midSeconds: number;
   runs: number;
   total: number;
   complete: boolean;
@@ -122,6 +148,9 @@ try {
         output: size * 8,
         tile,
         tiles: r.tiles,
+        attention: r.attention,
+        midRuns: r.midRuns,
+        midSeconds: Math.round(r.midMs / 100) / 10,
         runs: r.runs,
         total: r.total,
         complete: r.complete,
@@ -145,11 +174,11 @@ try {
 const table = [
   '| latent | output | tiles of ' +
     tile +
-    ' | runs made / of the decode | s | renderer before load | after load | peak during decode | peak − loaded |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ' | mid attention (session runs) | mid s | runs made / of the decode | s | renderer before load | after load | peak during decode | peak − loaded |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...rows.map(
     (r) =>
-      `| ${r.latent}² | ${r.output}² | ${r.tiles} | ${r.runs} / ${r.total} | ${r.seconds} | ${r.rssBeforeMiB} MiB | ${r.rssLoadedMiB} MiB | ${r.peakMiB} MiB | ${r.peakOverLoadedMiB} MiB |`,
+      `| ${r.latent}² | ${r.output}² | ${r.tiles} | ${r.attention} (${r.midRuns}) | ${r.midSeconds} | ${r.runs} / ${r.total} | ${r.seconds} | ${r.rssBeforeMiB} MiB | ${r.rssLoadedMiB} MiB | ${r.peakMiB} MiB | ${r.peakOverLoadedMiB} MiB |`,
   ),
 ].join('\n');
 console.log(table);

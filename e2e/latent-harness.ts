@@ -15,10 +15,12 @@ import {
 import { loadPack, urlPackSource, type LoadedPack } from '../engine/latent/pack-loader.ts';
 import {
   decodeSegmented,
+  midOf,
   segmentedRunCount,
   segmentedTiles,
   type KlStatsMode,
 } from '../engine/latent/kl-vae/segmented-decode.ts';
+import { midAttention, midRunCount } from '../engine/latent/kl-vae/chunked-attention.ts';
 import { runPack, type StageReport } from '../engine/latent/pipeline.ts';
 import type { LatentTilingOption } from '../engine/latent/tiling-plan.ts';
 import type { ColorFix } from '../engine/latent/color-fix.ts';
@@ -211,10 +213,15 @@ async function klDecode(job: HarnessKlDecode) {
   if (!klPack || !klRuntime) throw new Error('klLoad first');
   const { manifest: m, sessions } = klPack;
   const seg = m.vae.segmentedDecoder;
-  if (!seg || !sessions.vaeDecoderMid || !sessions.vaeDecoderUp)
-    throw new Error('the pack has no segmented decoder');
+  const mid = midOf(
+    sessions.vaeDecoderMid,
+    sessions.vaeDecoderMidPre,
+    sessions.vaeDecoderMidAttention,
+    sessions.vaeDecoderMidPost,
+  );
+  if (!seg || !mid || !sessions.vaeDecoderUp) throw new Error('the pack has no segmented decoder');
   const dec = {
-    mid: sessions.vaeDecoderMid,
+    mid,
     up: sessions.vaeDecoderUp,
     norms: seg.norms,
     reach: seg.reach,
@@ -226,8 +233,13 @@ async function klDecode(job: HarnessKlDecode) {
   for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 0.37) * Math.cos(i * 0.013);
   const latent = { channels: C, width: n, height: n, data };
   const controller = new AbortController();
+  // Runs as maxRuns counts them: the mid graph's (one, or pre + attention chunks + post, all
+  // first) count as one.
   let runs = 0;
+  let sessionRuns = 0;
   const start = performance.now();
+  const midRuns = midRunCount(mid, n * n);
+  let midMs = 0;
   let complete = true;
   try {
     await decodeSegmented(dec, latent, {
@@ -236,19 +248,24 @@ async function klDecode(job: HarnessKlDecode) {
       mode: job.mode,
       signal: controller.signal,
       onRun: () => {
-        if (++runs >= (job.maxRuns ?? Infinity)) controller.abort(new Error('max runs'));
+        if (++sessionRuns === midRuns) midMs = performance.now() - start;
+        runs = Math.max(0, sessionRuns - midRuns + 1);
+        if (runs >= (job.maxRuns ?? Infinity)) controller.abort(new Error('max runs'));
       },
     });
   } catch (e) {
     if (!controller.signal.aborted) throw e;
-    complete = runs >= segmentedRunCount(dec, n, n, job.tile, job.mode);
+    complete = sessionRuns >= segmentedRunCount(dec, n, n, job.tile, job.mode);
   }
   return {
     runs,
-    total: segmentedRunCount(dec, n, n, job.tile, job.mode),
+    total: segmentedRunCount(dec, n, n, job.tile, job.mode) - midRuns + 1,
     tiles: segmentedTiles(n, n, job.tile, dec.reach).length,
     complete,
     ms: performance.now() - start,
+    attention: midAttention(mid),
+    midRuns,
+    midMs,
   };
 }
 

@@ -245,10 +245,19 @@ test('seam-free KL VAE: the built pack carries it, and on Chromium WASM tiled = 
     fs.readFileSync(path.join(server.root, packs.fp32, 'manifest.json'), 'utf8'),
   );
   const { segmentedEncoder: enc, segmentedDecoder: dec } = m.vae;
-  expect([enc.down, enc.mid, dec.mid, dec.up]).toEqual([
+  // The mid graphs split at their attention, which runs over chunks of query rows.
+  expect([enc.down, enc.chunkedMid, dec.chunkedMid, dec.up]).toEqual([
     'vae_encoder_segmented/down.onnx',
-    'vae_encoder_segmented/mid.onnx',
-    'vae_decoder_segmented/mid.onnx',
+    {
+      pre: 'vae_encoder_segmented/mid_pre.onnx',
+      attention: 'vae_encoder_segmented/mid_attention.onnx',
+      post: 'vae_encoder_segmented/mid_post.onnx',
+    },
+    {
+      pre: 'vae_decoder_segmented/mid_pre.onnx',
+      attention: 'vae_decoder_segmented/mid_attention.onnx',
+      post: 'vae_decoder_segmented/mid_post.onnx',
+    },
     'vae_decoder_segmented/up.onnx',
   ]);
   // --external-data always: the segmented graphs keep their weights beside them too.
@@ -275,8 +284,12 @@ test('seam-free KL VAE: the built pack carries it, and on Chromium WASM tiled = 
     `decoder ${runs(exact, 'decode')}), fast ${db.fast.toFixed(1)} dB; tiled vs onnxruntime-node max ${node.max}/255`;
   console.log(line);
   test.info().annotations.push({ type: 'seam-free', description: line });
-  // The segmented encoder ran: (norms + 1) passes over its tiles, then mid.
-  expect((runs(exact, 'encode')! - 1) % (m.vae.segmentedEncoder.norms.length + 1)).toBe(0);
+  // The segmented encoder ran: (norms + 1) passes over its tiles, then mid (pre, one attention
+  // chunk at this size, post).
+  expect((runs(exact, 'encode')! - 3) % (m.vae.segmentedEncoder.norms.length + 1)).toBe(0);
+  for (const stage of ['encode', 'decode']) {
+    expect(exact.stages.find((s) => s.stage === stage)?.klAttention).toBe('chunked');
+  }
   expect(runs(exact, 'encode')).toBeGreaterThan(2 * (m.vae.segmentedEncoder.norms.length + 1));
   expect(runs(untiled, 'encode')).toBe(1);
   expect(db.exact).toBeGreaterThanOrEqual(50);

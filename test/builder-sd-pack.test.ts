@@ -95,20 +95,34 @@ describe('gendr-web pack', () => {
       'prompt_embeds.safetensors',
       'unet/model.onnx',
       'vae_decoder/model.onnx',
-      'vae_decoder_segmented/mid.onnx',
+      'vae_decoder_segmented/mid_attention.onnx',
+      'vae_decoder_segmented/mid_post.onnx',
+      'vae_decoder_segmented/mid_pre.onnx',
       'vae_decoder_segmented/up.onnx',
       'vae_encoder/model.onnx',
       'vae_encoder_segmented/down.onnx',
-      'vae_encoder_segmented/mid.onnx',
+      'vae_encoder_segmented/mid_attention.onnx',
+      'vae_encoder_segmented/mid_post.onnx',
+      'vae_encoder_segmented/mid_pre.onnx',
     ]);
     // The seam-free KL VAE (engine/latent/kl-vae/) comes with every built pack.
+    // Its mid graphs split at the attention (run over chunks of query rows).
     expect(m.vae.segmentedDecoder).toMatchObject({
-      mid: 'vae_decoder_segmented/mid.onnx',
+      chunkedMid: {
+        pre: 'vae_decoder_segmented/mid_pre.onnx',
+        attention: 'vae_decoder_segmented/mid_attention.onnx',
+        post: 'vae_decoder_segmented/mid_post.onnx',
+      },
       up: 'vae_decoder_segmented/up.onnx',
     });
+    expect(m.vae.segmentedDecoder?.mid).toBeUndefined();
     expect(m.vae.segmentedEncoder).toMatchObject({
       down: 'vae_encoder_segmented/down.onnx',
-      mid: 'vae_encoder_segmented/mid.onnx',
+      chunkedMid: {
+        pre: 'vae_encoder_segmented/mid_pre.onnx',
+        attention: 'vae_encoder_segmented/mid_attention.onnx',
+        post: 'vae_encoder_segmented/mid_post.onnx',
+      },
     });
     expect(m.vae).toMatchObject({
       latentChannels: 16,
@@ -224,11 +238,15 @@ describe('gendr-web convert sd-vae, then sd-unet into the same pack', () => {
     expect(vae.unet).toBeUndefined();
     expect(Object.keys(vae.files).sort()).toEqual([
       'vae_decoder/model.onnx',
-      'vae_decoder_segmented/mid.onnx',
+      'vae_decoder_segmented/mid_attention.onnx',
+      'vae_decoder_segmented/mid_post.onnx',
+      'vae_decoder_segmented/mid_pre.onnx',
       'vae_decoder_segmented/up.onnx',
       'vae_encoder/model.onnx',
       'vae_encoder_segmented/down.onnx',
-      'vae_encoder_segmented/mid.onnx',
+      'vae_encoder_segmented/mid_attention.onnx',
+      'vae_encoder_segmented/mid_post.onnx',
+      'vae_encoder_segmented/mid_pre.onnx',
     ]);
 
     const embedding = path.join(dir, 'prompt.safetensors');

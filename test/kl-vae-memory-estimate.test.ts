@@ -15,7 +15,18 @@ import {
   segmentedBytesPerPixel,
   WASM_HEAP_BYTES,
 } from '../engine/latent/memory-estimate.ts';
-import { resolveTiling } from '../engine/latent/tiling-plan.ts';
+import {
+  autoTiling,
+  resolveTiling,
+  SEGMENTED_RUN_BUDGET_BYTES,
+} from '../engine/latent/tiling-plan.ts';
+import { planVae, vaeTensorSpecs } from '../tools/builder/architectures/sd-vae/plan.ts';
+import {
+  buildSegmentedVaeDecoder,
+  buildSegmentedVaeEncoder,
+} from '../tools/builder/architectures/sd-vae/segmented.ts';
+import { presetVaeConfig } from '../tools/builder/presets/index.ts';
+import { RandomWeightSource } from '../tools/builder/random-weights.ts';
 import { writeTinySdPack } from './helpers/sd-tiny.ts';
 
 const tiny: PackManifest = manifestFor(tinyGendrPack());
@@ -85,10 +96,82 @@ describe('estimatePackMemory with a segmented KL VAE', () => {
     const values = seg.norms.map((n) => n.channels * n.scale ** 2);
     expect(perPixel).toBe(4 * (values.reduce((a, b) => a + b) + Math.max(...values)));
     expect(e.activationBytes).toBeGreaterThanOrEqual(32 * 32 * perPixel);
-    // The mid graphs' attention is quadratic in the latent: 4× the pixels, ≥ 16× the scores.
-    const small = estimatePackMemory(m, 'wasm', tiling, { width: 256, height: 256 });
-    const big = estimatePackMemory(m, 'wasm', tiling, { width: 512, height: 512 });
+    // A whole mid graph's attention (packs built before chunkedMid) is quadratic in the latent:
+    // 4× the pixels, ≥ 16× the scores.
+    const wholeMid = parsePackManifest({
+      ...m,
+      vae: {
+        ...m.vae,
+        segmentedDecoder: { ...seg, chunkedMid: undefined, mid: seg.chunkedMid!.pre },
+        segmentedEncoder: undefined,
+      },
+    });
+    const small = estimatePackMemory(wholeMid, 'wasm', tiling, { width: 256, height: 256 });
+    const big = estimatePackMemory(wholeMid, 'wasm', tiling, { width: 512, height: 512 });
     expect(small.activationBytes).toBeGreaterThan(e.activationBytes);
     expect(big.activationBytes).toBeGreaterThan(15 * small.activationBytes);
+    // In query chunks it is linear once the scores reach the chunk budget (a 64² latent here).
+    const at = (w: number) =>
+      estimatePackMemory(m, 'wasm', tiling, { width: w, height: w }).activationBytes;
+    expect(at(4096)).toBeLessThan(5 * at(2048));
+    expect(at(4096)).toBeLessThan(big.activationBytes * 4);
+  });
+
+  it('automatic tiles keep what a segmented run returns within the budget (GenDR VAE16 on WASM)', () => {
+    // VAE16's segmented norms (graphs built in memory, never written: weights stay lazy) on the
+    // tiny pack's manifest, without its UNet and tiling.
+    const m = writeTinySdPack(path.join(dir, 'vae16-norms'), { seed: 2 });
+    const plan = planVae(presetVaeConfig('gendr'));
+    const weights = new RandomWeightSource(vaeTensorSpecs(plan), 1);
+    const opts = { precision: 'fp32', form: 'plain' } as const;
+    const dec = buildSegmentedVaeDecoder(plan, weights, opts);
+    const enc = buildSegmentedVaeEncoder(plan, weights, opts);
+    const vae16 = parsePackManifest({
+      ...m,
+      unet: undefined,
+      tiling: undefined,
+      vae: {
+        ...m.vae,
+        downscaleFactor: 8,
+        segmentedDecoder: { ...m.vae.segmentedDecoder!, norms: dec.norms, reach: dec.reach },
+        segmentedEncoder: { ...m.vae.segmentedEncoder!, norms: enc.norms, reach: enc.reach },
+      },
+    });
+    // The restore worker's WASM limits by default (workers/restore/packs/pack-limits.ts).
+    const wasm = { maxBufferBytes: 512 * 1024 ** 2 };
+    const plainTiles = autoTiling(
+      parsePackManifest({
+        ...vae16,
+        vae: { ...vae16.vae, segmentedDecoder: undefined, segmentedEncoder: undefined },
+      }),
+      wasm,
+    );
+    const t = autoTiling(vae16, wasm);
+    const decPerPixel = segmentedBytesPerPixel(dec.norms);
+    const encPerPixel = segmentedBytesPerPixel(enc.norms);
+    console.log(
+      `VAE16 automatic WASM tiles: decoder ${t.decoder.tile} latent px (${Math.round((t.decoder.tile ** 2 * decPerPixel) / 2 ** 20)} MiB returned per run; ` +
+        `${plainTiles.decoder.tile} px without the segmented budget: ${Math.round((plainTiles.decoder.tile ** 2 * decPerPixel) / 2 ** 20)} MiB), ` +
+        `encoder ${t.encoder.tile} px (${Math.round((t.encoder.tile ** 2 * encPerPixel) / 2 ** 20)} MiB; ${plainTiles.encoder.tile} px without)`,
+    );
+    // The largest-buffer rule alone gives 88 latent px: 2.6 GiB of norm inputs returned by one
+    // up-graph run.
+    expect(plainTiles.decoder.tile).toBe(88);
+    expect(plainTiles.decoder.tile ** 2 * decPerPixel).toBeGreaterThan(2.5 * 1024 ** 3);
+    expect(t.decoder.tile ** 2 * decPerPixel).toBeLessThanOrEqual(SEGMENTED_RUN_BUDGET_BYTES);
+    expect((t.decoder.tile + 8) ** 2 * decPerPixel).toBeGreaterThan(SEGMENTED_RUN_BUDGET_BYTES);
+    expect(t.decoder.tile).toBeGreaterThan(2 * dec.reach);
+    expect(t.encoder.tile ** 2 * encPerPixel).toBeLessThanOrEqual(SEGMENTED_RUN_BUDGET_BYTES);
+    expect(t.encoder.tile).toBeLessThan(plainTiles.encoder.tile);
+    // A smaller device budget (fault recovery) shrinks the tile further.
+    const small = autoTiling(vae16, { maxBufferBytes: 128 * 1024 ** 2 });
+    expect(small.decoder.tile).toBeLessThan(t.decoder.tile);
+    // The whole run's estimate for a 1024² image stays under 1 GiB of activations: the tiles, and
+    // the chunked mid graphs (the whole-latent attention alone would be 2 GiB).
+    const e = estimatePackMemory(vae16, 'wasm', resolveTiling(vae16, undefined, wasm), {
+      width: 1024,
+      height: 1024,
+    });
+    expect(e.activationBytes).toBeLessThan(1024 ** 3);
   });
 });

@@ -51,7 +51,8 @@ describe('VAE16 (ostris/vae-kl-f8-d16 config, full width) in a builder pack', ()
           ...o,
         });
         const runs = Object.fromEntries(stages.map((s) => [s.stage, s.runs]));
-        return { out, runs, s: (performance.now() - t0) / 1000 };
+        const klAttention = stages.map((s) => s.klAttention).filter(Boolean);
+        return { out, runs, klAttention, s: (performance.now() - t0) / 1000 };
       };
       const untiled = await run({ tiling: 'none' });
       const exact = await run({ tiling });
@@ -63,9 +64,11 @@ describe('VAE16 (ostris/vae-kl-f8-d16 config, full width) in a builder pack', ()
           `(encoder ${exact.runs.encode} runs, decoder ${exact.runs.decode}; ${exact.s.toFixed(0)} s), ` +
           `fast ${dbFast.toFixed(1)} dB (${fast.s.toFixed(0)} s); untiled ${untiled.s.toFixed(0)} s`,
       );
-      // Two tiles across in each stage: (16 norms + 1) × 2 + 1 encoder runs, (25 + 1) × 2 + 1 decoder runs.
-      expect(exact.runs.encode).toBe(35);
-      expect(exact.runs.decode).toBe(53);
+      // Two tiles across in each stage: (16 norms + 1) × 2 encoder runs, (25 + 1) × 2 decoder
+      // runs, and each mid graph's 3 (pre, one attention chunk of 232 query rows, post).
+      expect(exact.runs.encode).toBe(37);
+      expect(exact.runs.decode).toBe(55);
+      expect(exact.klAttention).toEqual(['chunked', 'chunked']);
       expect(db).toBeGreaterThanOrEqual(50);
       expect(dbFast).toBeLessThan(db);
     } finally {

@@ -14,6 +14,9 @@ import { loadPack, type LoadedPack } from '../engine/latent/pack-loader.ts';
 import { runPack, type RunPackOptions, type StageReport } from '../engine/latent/pipeline.ts';
 import { parseVaeConfig } from '../tools/builder/architectures/sd-vae/config.ts';
 import { dirPackSource } from '../tools/builder/pack-dir.ts';
+import { planVae, vaeTensorSpecs } from '../tools/builder/architectures/sd-vae/plan.ts';
+import { addSegmentedVaeToPack } from '../tools/builder/architectures/sd-vae/segmented.ts';
+import { RandomWeightSource } from '../tools/builder/random-weights.ts';
 import { writeSdVaePack } from '../tools/builder/sd-pack.ts';
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
 import { psnrRgb } from './helpers/latent-packs.ts';
@@ -55,13 +58,17 @@ describe('tiny KL VAE (GroupNorm, mid attention) in a builder pack', () => {
     const m = writeTinySdPack(packDir, { seed: 3 });
     expect(m.vae.segmentedDecoder?.norms.length).toBe(9);
     expect(m.vae.segmentedEncoder?.norms.map((n) => n.scale)).toEqual([1, 1, 0.5, 0.5]);
-    for (const p of [m.vae.segmentedEncoder!.down, m.vae.segmentedEncoder!.mid]) {
+    // The mid graphs come split at their attention (pre, attention chunks, post).
+    expect(m.vae.segmentedEncoder?.mid).toBeUndefined();
+    const chunked = m.vae.segmentedEncoder!.chunkedMid!;
+    for (const p of [m.vae.segmentedEncoder!.down, chunked.pre, chunked.attention, chunked.post]) {
       expect(m.files[p]?.bytes).toBeGreaterThan(0);
     }
     const pack = await loadPack(dirPackSource(packDir), runtime);
     try {
       expect(pack.sessions.vaeEncoderDown).toBeDefined();
-      expect(pack.sessions.vaeEncoderMid).toBeDefined();
+      expect(pack.sessions.vaeEncoderMidAttention).toBeDefined();
+      expect(pack.sessions.vaeDecoderMidAttention).toBeDefined();
       // 20² → 80² (latent 40²; encoder tiles of 32 px, decoder tiles of 24 latent px).
       const image = syntheticPhoto(20, 20, 5);
       const tiling = {
@@ -72,7 +79,7 @@ describe('tiny KL VAE (GroupNorm, mid attention) in a builder pack', () => {
       const untiled = await run(pack, image, { tiling: 'none' });
       const exact = await run(pack, image, { tiling });
       const fast = await run(pack, image, { tiling, klStats: 'fast' });
-      const { vaeEncoderDown: _d, vaeEncoderMid: _m, ...noSegEnc } = pack.sessions;
+      const { vaeEncoderDown: _d, vaeEncoderMidPre: _m, ...noSegEnc } = pack.sessions;
       const plainEnc = await run(pack, image, { tiling }, noSegEnc);
       const old = await run(
         pack,
@@ -80,7 +87,7 @@ describe('tiny KL VAE (GroupNorm, mid attention) in a builder pack', () => {
         { tiling },
         {
           ...noSegEnc,
-          vaeDecoderMid: undefined,
+          vaeDecoderMidPre: undefined,
           vaeDecoderUp: undefined,
         },
       );
@@ -97,6 +104,12 @@ describe('tiny KL VAE (GroupNorm, mid attention) in a builder pack', () => {
       );
       // The segmented encoder ran: (norms + 1) passes over several tiles, then mid.
       expect(runsOf(exact.stages, 'encode')).toBeGreaterThan(7 * 4);
+      for (const stage of ['encode', 'decode']) {
+        expect(exact.stages.find((s) => s.stage === stage)?.klAttention).toBe('chunked');
+        expect(plainEnc.stages.find((s) => s.stage === stage)?.klAttention).toBe(
+          stage === 'decode' ? 'chunked' : undefined,
+        );
+      }
       expect(runsOf(untiled.stages, 'encode')).toBe(1);
       expect(db.exact).toBeGreaterThanOrEqual(50);
       expect(db.fast).toBeLessThan(db.exact);
@@ -113,8 +126,21 @@ describe('tiny KL VAE (GroupNorm, mid attention) in a builder pack', () => {
     const unlisted = structuredClone(m);
     delete unlisted.files[m.vae.segmentedEncoder.down];
     expect(() => parsePackManifest(unlisted)).toThrow(
-      'files: must list the segmented encoder graphs (vae.segmentedEncoder.down and .mid)',
+      'files: must list the segmented encoder graphs (vae.segmentedEncoder.down and .mid or .chunkedMid)',
     );
+    const unlistedChunk = structuredClone(m);
+    delete unlistedChunk.files[m.vae.segmentedDecoder.chunkedMid.attention];
+    expect(() => parsePackManifest(unlistedChunk)).toThrow(
+      'files: must list the segmented decoder graphs (vae.segmentedDecoder.mid or .chunkedMid, and .up)',
+    );
+    const both = structuredClone(m);
+    both.vae.segmentedDecoder.mid = m.vae.segmentedDecoder.chunkedMid.pre;
+    expect(() => parsePackManifest(both)).toThrow(
+      'either `mid` or `chunkedMid`, not both or neither',
+    );
+    const neither = structuredClone(m);
+    delete neither.vae.segmentedEncoder.chunkedMid;
+    expect(() => parsePackManifest(neither)).toThrow('either `mid` or `chunkedMid`');
     const badScale = structuredClone(m);
     badScale.vae.segmentedEncoder.norms[0].scale = 0.3;
     expect(() => parsePackManifest(badScale)).toThrow(
@@ -147,6 +173,49 @@ describe('tiny KL VAE (GroupNorm, mid attention) in a builder pack', () => {
       expect(runsOf(stages, 'encode')).toBe(9);
     } finally {
       await pack.release();
+    }
+  });
+
+  it('a pack whose segmented mid graphs are whole (built before chunkedMid) runs as before', async () => {
+    const packDir = path.join(dir, 'tiny');
+    const wholeDir = path.join(dir, 'tiny-whole');
+    fs.cpSync(packDir, wholeDir, { recursive: true });
+    // writeTinySdPack's VAE weights: seed + 1.
+    const config = parseVaeConfig(TINY_VAE);
+    const weights = new RandomWeightSource(vaeTensorSpecs(planVae(config)), 4);
+    addSegmentedVaeToPack(wholeDir, weights, config, {
+      precision: 'fp32',
+      form: 'plain',
+      midForm: 'whole',
+    });
+    const file = path.join(wholeDir, 'manifest.json');
+    const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const p of Object.keys(m.files))
+      if (/\/mid_(pre|attention|post)\./.test(p)) delete m.files[p];
+    fs.writeFileSync(file, JSON.stringify(m));
+    expect(m.vae.segmentedDecoder.mid).toBe('vae_decoder_segmented/mid.onnx');
+    expect(m.vae.segmentedEncoder.mid).toBe('vae_encoder_segmented/mid.onnx');
+    const whole = await loadPack(dirPackSource(wholeDir), runtime);
+    const chunked = await loadPack(dirPackSource(packDir), runtime);
+    try {
+      expect(whole.sessions.vaeDecoderMid).toBeDefined();
+      expect(whole.sessions.vaeDecoderMidPre).toBeUndefined();
+      const image = syntheticPhoto(16, 16, 4);
+      const tiling = { encoder: { tile: 32, overlap: 8 }, decoder: { tile: 20, overlap: 2 } };
+      const a = await run(whole, image, { tiling });
+      const b = await run(chunked, image, { tiling });
+      const klAttention = (r: typeof a) => r.stages.map((s) => s.klAttention).filter(Boolean);
+      expect(klAttention(a)).toEqual(['whole', 'whole']);
+      expect(klAttention(b)).toEqual(['chunked', 'chunked']);
+      // Whole mid graph: one run each; chunked: pre, one chunk at this size, post.
+      expect(runsOf(b.stages, 'encode') - runsOf(a.stages, 'encode')).toBe(2);
+      expect(runsOf(b.stages, 'decode') - runsOf(a.stages, 'decode')).toBe(2);
+      const db = psnrRgb(a.out, b.out);
+      console.log(`tiny KL pack, whole vs chunked mid graphs through runPack: ${db.toFixed(1)} dB`);
+      expect(db).toBeGreaterThanOrEqual(60);
+    } finally {
+      await whole.release();
+      await chunked.release();
     }
   });
 

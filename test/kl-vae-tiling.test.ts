@@ -1,7 +1,8 @@
 /**
  * Seam-free tiled decoding for AutoencoderKL (engine/latent/kl-vae/): a tiny random-weight VAE
  * with GroupNorm and mid-block attention, built by the project's builder in its plain form (the
- * untiled reference) and its segmented form, run on onnxruntime-node.
+ * untiled reference) and its segmented form (the mid graph split at the attention, run over
+ * chunks of query rows, and the whole mid graph older packs carry), run on onnxruntime-node.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import {
   addSegmentedDecoderToPack,
   buildSegmentedVaeDecoder,
   buildSegmentedVaeEncoder,
+  type ChunkedMidGraphs,
 } from '../tools/builder/architectures/sd-vae/segmented.ts';
 import { dirPackSource } from '../tools/builder/pack-dir.ts';
 import { loadPack } from '../engine/latent/pack-loader.ts';
@@ -29,13 +31,17 @@ import type { SdGraph } from '../tools/builder/architectures/sd-unet/sd-graph.ts
 import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
 import type { EngineRuntime, EngineSession } from '../engine/session.ts';
 import { GroupStats } from '../engine/latent/kl-vae/group-stats.ts';
+import { midRunCount, type ChunkedMid } from '../engine/latent/kl-vae/chunked-attention.ts';
 import {
   decodeSegmented,
   segmentedRunCount,
   segmentedTiles,
   type SegmentedKlDecoder,
 } from '../engine/latent/kl-vae/segmented-decode.ts';
-import { encodeSegmented } from '../engine/latent/kl-vae/segmented-encode.ts';
+import {
+  encodeSegmented,
+  segmentedEncodeRunCount,
+} from '../engine/latent/kl-vae/segmented-encode.ts';
 import { cropPlanar, type PlanarImage } from '../engine/latent/planar.ts';
 import { readFloat } from '../engine/latent/tensors.ts';
 import { signal, TINY_VAE, writeTinySdPack } from './helpers/sd-tiny.ts';
@@ -61,7 +67,11 @@ let runtime: EngineRuntime;
 let plain: EngineSession;
 let plainEncoder: EngineSession;
 let encoder: Parameters<typeof encodeSegmented>[0];
+/** Query rows per attention chunk in these tests: 896 latent tokens in 25 chunks, the last short. */
+const ROWS = 37;
 let dec: SegmentedKlDecoder;
+let decWhole: SegmentedKlDecoder;
+let encoderWhole: Parameters<typeof encodeSegmented>[0];
 let latent: PlanarImage;
 let reference: Float32Array;
 
@@ -69,6 +79,20 @@ async function load(g: SdGraph, name: string): Promise<EngineSession> {
   const file = path.join(dir, `${name}.onnx`);
   writeModelFile(g.g, file);
   return runtime.createSession(file);
+}
+
+async function loadChunked(g: ChunkedMidGraphs | undefined, name: string): Promise<ChunkedMid> {
+  if (!g) throw new Error('no chunked mid graph');
+  return {
+    pre: await load(g.pre, `${name}-pre`),
+    attention: await load(g.attention, `${name}-attention`),
+    post: await load(g.post, `${name}-post`),
+  };
+}
+
+async function loadWhole(g: SdGraph | undefined, name: string): Promise<EngineSession> {
+  if (!g) throw new Error('no whole mid graph');
+  return load(g, name);
 }
 
 async function decodePlain(z: PlanarImage): Promise<Float32Array> {
@@ -87,24 +111,32 @@ beforeAll(async () => {
   const opts = { precision: 'fp32', form: 'plain' } as const;
   plain = await load(buildVaeDecoderGraph(plan, weights, opts), 'plain');
   const seg = buildSegmentedVaeDecoder(plan, weights, opts);
+  expect(seg.mid).toBeUndefined();
   dec = {
-    mid: await load(seg.mid, 'mid'),
+    mid: await loadChunked(seg.chunked, 'mid'),
     up: await load(seg.up, 'up'),
     norms: seg.norms,
     reach: seg.reach,
     factor: plan.downscaleFactor,
+    attentionRows: ROWS,
   };
+  const whole = buildSegmentedVaeDecoder(plan, weights, opts, 'whole');
+  expect(whole.chunked).toBeUndefined();
+  decWhole = { ...dec, mid: await loadWhole(whole.mid, 'mid-whole'), attentionRows: undefined };
   // Smooth like a real latent, plus a little detail.
   const detail = signal(16 * W * H, 0.37, 1);
   plainEncoder = await load(buildVaeEncoderGraph(plan, weights, opts), 'plain-encoder');
   const segEnc = buildSegmentedVaeEncoder(plan, weights, opts);
   encoder = {
     down: await load(segEnc.down, 'enc-down'),
-    mid: await load(segEnc.mid, 'enc-mid'),
+    mid: await loadChunked(segEnc.chunked, 'enc-mid'),
     norms: segEnc.norms,
     reach: segEnc.reach,
     factor: plan.downscaleFactor,
+    attentionRows: ROWS,
   };
+  const segEncWhole = buildSegmentedVaeEncoder(plan, weights, opts, 'whole');
+  encoderWhole = { ...encoder, mid: await loadWhole(segEncWhole.mid, 'enc-mid-whole') };
   latent = { channels: 16, width: W, height: H, data: new Float32Array(16 * W * H) };
   for (let c = 0; c < 16; c++)
     for (let y = 0; y < H; y++)
@@ -157,11 +189,36 @@ describe('segmented AutoencoderKL decoder', () => {
     expect(owned.every((v) => v === 1)).toBe(true);
   });
 
-  it('untiled, equals the plain decoder', async () => {
-    const out = await decodeSegmented(dec, latent, { tensors: runtime, tile: 1 << 20 });
+  it('untiled, equals the plain decoder, with chunked attention as with the whole mid graph', async () => {
+    let runs = 0;
+    const out = await decodeSegmented(dec, latent, {
+      tensors: runtime,
+      tile: 1 << 20,
+      onRun: () => runs++,
+    });
+    // pre, 25 attention chunks, post, then (norms + 1) passes of the single up tile.
+    expect(midRunCount(dec.mid, W * H, ROWS)).toBe(2 + Math.ceil((W * H) / ROWS));
+    expect(runs).toBe(segmentedRunCount(dec, W, H, 1 << 20));
+    expect(runs).toBe(27 + dec.norms.length + 1);
+    const whole = await decodeSegmented(decWhole, latent, { tensors: runtime, tile: 1 << 20 });
+    // The default chunk size: one chunk at this size.
+    const oneChunk = await decodeSegmented({ ...dec, attentionRows: undefined }, latent, {
+      tensors: runtime,
+      tile: 1 << 20,
+    });
     const db = psnr(out.data, reference);
-    console.log(`segmented untiled vs plain decoder: ${db.toFixed(1)} dB`);
+    const dbWhole = psnr(whole.data, reference);
+    const dbChunks = psnr(out.data, whole.data);
+    const dbOne = psnr(oneChunk.data, whole.data);
+    console.log(
+      `segmented untiled vs plain decoder: chunked attention ${db.toFixed(1)} dB, whole mid graph ${dbWhole.toFixed(1)} dB; ` +
+        `chunked (25 chunks) vs whole ${dbChunks.toFixed(1)} dB, one chunk vs whole ${dbOne.toFixed(1)} dB`,
+    );
     expect(db).toBeGreaterThan(70);
+    expect(dbWhole).toBeGreaterThan(70);
+    // Equal within float32 rounding.
+    expect(dbChunks).toBeGreaterThan(90);
+    expect(dbOne).toBeGreaterThan(90);
   });
 
   it('exact mode: tiled equals untiled (≥ 50 dB); fast mode and per-tile norms fall short', async () => {
@@ -256,9 +313,16 @@ describe('segmented AutoencoderKL encoder', () => {
     console.log(
       `tiled encoder (${runs} runs, ${encoder.norms.length} norms, reach ${encoder.reach} px): encode ${dbEncode.toFixed(1)} dB, encode→decode ${dbRoundTrip.toFixed(1)} dB`,
     );
-    expect(runs).toBeGreaterThan(encoder.norms.length + 2);
+    const wholeMid = await encodeSegmented(encoderWhole, image, { tensors: runtime, tile: 32 });
+    const dbChunks = psnr(tiled.data, wholeMid.data);
+    console.log(
+      `tiled encoder, chunked attention (${Math.ceil((lw * lh) / ROWS)} chunks) vs the whole mid graph: ${dbChunks.toFixed(1)} dB`,
+    );
+    expect(runs).toBe(segmentedEncodeRunCount(encoder, iw, ih, 32));
+    expect(runs).toBeGreaterThan(encoder.norms.length + 2 + Math.ceil((lw * lh) / ROWS));
     expect(dbEncode).toBeGreaterThanOrEqual(50);
     expect(dbRoundTrip).toBeGreaterThanOrEqual(50);
+    expect(dbChunks).toBeGreaterThan(90);
   });
 });
 
@@ -273,7 +337,9 @@ describe('runPack with a segmented KL decoder', () => {
     const pack = await loadPack(dirPackSource(packDir), runtime);
     try {
       expect(pack.manifest.vae.segmentedDecoder?.norms.length).toBe(9);
+      expect(pack.manifest.vae.segmentedDecoder?.mid).toBeUndefined();
       expect(pack.sessions.vaeDecoderUp).toBeDefined();
+      expect(pack.sessions.vaeDecoderMidAttention).toBeDefined();
       const image = syntheticPhoto(16, 14, 5);
       const base = {
         tensors: runtime,
@@ -288,16 +354,27 @@ describe('runPack with a segmented KL decoder', () => {
       // Only the decoder tiled (tile 22 latent pixels of 32 × 32).
       const tiling = { encoder: { tile: 4096 }, unet: { tile: 4096 }, decoder: { tile: 22 } };
       let decodeRuns = 0;
+      let attention: string | undefined;
       let tiles = 0;
       const tiled = await runPack(pack.sessions, pack.manifest, image, {
         ...base,
         tiling,
         onStage: (r) => {
-          if (r.stage === 'decode') decodeRuns = r.runs;
+          if (r.stage === 'decode') {
+            decodeRuns = r.runs;
+            attention = r.klAttention;
+          }
         },
         onTile: () => tiles++,
       });
-      const plainSessions = { ...pack.sessions, vaeDecoderMid: undefined, vaeDecoderUp: undefined };
+      expect(attention).toBe('chunked');
+      const plainSessions = {
+        ...pack.sessions,
+        vaeDecoderMidPre: undefined,
+        vaeDecoderMidAttention: undefined,
+        vaeDecoderMidPost: undefined,
+        vaeDecoderUp: undefined,
+      };
       const feathered = await runPack(plainSessions, pack.manifest, image, { ...base, tiling });
       const seamFree = psnrRgb(tiled, untiled);
       const old = psnrRgb(feathered, untiled);

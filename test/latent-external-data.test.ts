@@ -78,15 +78,23 @@ describe('packs with ONNX external data', () => {
       'vae_decoder/model.onnx_data',
       'vae_decoder/model.onnx',
       // The KL VAE's segmented forms (seam-free tiling), with external data like the rest.
-      'vae_decoder_segmented/mid.onnx_data',
-      'vae_decoder_segmented/mid.onnx',
+      // The mid graphs split at their attention; its chunk graph has no weights (no data file).
+      'vae_decoder_segmented/mid_pre.onnx_data',
+      'vae_decoder_segmented/mid_pre.onnx',
+      'vae_decoder_segmented/mid_attention.onnx',
+      'vae_decoder_segmented/mid_post.onnx_data',
+      'vae_decoder_segmented/mid_post.onnx',
       'vae_decoder_segmented/up.onnx_data',
       'vae_decoder_segmented/up.onnx',
       'vae_encoder_segmented/down.onnx_data',
       'vae_encoder_segmented/down.onnx',
-      'vae_encoder_segmented/mid.onnx_data',
-      'vae_encoder_segmented/mid.onnx',
+      'vae_encoder_segmented/mid_pre.onnx_data',
+      'vae_encoder_segmented/mid_pre.onnx',
+      'vae_encoder_segmented/mid_attention.onnx',
+      'vae_encoder_segmented/mid_post.onnx_data',
+      'vae_encoder_segmented/mid_post.onnx',
     ]);
+    expect(manifest.files['vae_decoder_segmented/mid_attention.onnx'].externalData).toBeUndefined();
   });
 
   it('loads from bytes on onnxruntime-node and restores exactly like the inline pack', async () => {
@@ -103,15 +111,20 @@ describe('packs with ONNX external data', () => {
     };
     const pack = await loadPack(counting, runtime);
     await pack.release();
-    expect(reads).toBe(16); // manifest + 15 files
-    // Every graph is created with its own data file: the three graphs and the four segments.
+    expect(reads).toBe(22); // manifest + 21 files
+    // Every graph is created with its own data file: the three graphs and the segments (the
+    // weightless attention chunk graphs with none).
     expect(created.map((c) => JSON.stringify(c)).sort()).toEqual(
       [
         ...Array.from({ length: 3 }, () => ['model.onnx_data']),
-        ['mid.onnx_data'],
+        ['mid_pre.onnx_data'],
+        undefined,
+        ['mid_post.onnx_data'],
         ['up.onnx_data'],
         ['down.onnx_data'],
-        ['mid.onnx_data'],
+        ['mid_pre.onnx_data'],
+        undefined,
+        ['mid_post.onnx_data'],
       ]
         .map((c) => JSON.stringify(c))
         .sort(),

@@ -137,6 +137,24 @@ const UnetSchema = v.strictObject({
   embeddings: EmbeddingsSchema,
 });
 
+/**
+ * A segmented mid graph split at its self-attention (engine/latent/kl-vae/chunked-attention.ts):
+ * `pre` returns `query`, `key_t`, `value` and `residual`; `attention` maps query rows [1, n, C]
+ * (with key_t and value) to `attention` [1, n, C] and runs over chunks of rows; `post` takes the
+ * whole `attention` and `residual` and returns the mid graph's output.
+ */
+const ChunkedMidSchema = v.strictObject({
+  pre: relativePath,
+  attention: relativePath,
+  post: relativePath,
+});
+
+/** The mid graph's files: the whole one, or the chunked form's three. */
+function midGraphPaths(seg: { mid?: string; chunkedMid?: v.InferOutput<typeof ChunkedMidSchema> }) {
+  const c = seg.chunkedMid;
+  return c ? [c.pre, c.attention, c.post] : seg.mid ? [seg.mid] : [];
+}
+
 const VaeSchema = v.strictObject({
   latentChannels: positiveInt,
   downscaleFactor: v.pipe(
@@ -152,12 +170,15 @@ const VaeSchema = v.strictObject({
   encoderOutput: v.optional(v.picklist(['latent_sample', 'latent_parameters'])),
   /**
    * The AutoencoderKL decoder split for seam-free tiling (engine/latent/kl-vae/): `mid` takes
-   * latent_sample and returns `hidden`; `up` takes `hidden` plus each norm's `.mean` / `.invstd`
-   * and returns `sample` and each norm's `.input`.
+   * latent_sample and returns `hidden` (or `chunkedMid` does, its attention in query chunks); `up`
+   * takes `hidden` plus each norm's `.mean` / `.invstd` and returns `sample` and each norm's
+   * `.input`.
    */
   segmentedDecoder: v.optional(
     v.strictObject({
-      mid: relativePath,
+      /** The whole mid graph (packs built before `chunkedMid`); one of the two is present. */
+      mid: v.optional(relativePath),
+      chunkedMid: v.optional(ChunkedMidSchema),
       up: relativePath,
       /** Latent pixels of context an output pixel of `up` needs per side. */
       reach: positiveInt,
@@ -177,13 +198,14 @@ const VaeSchema = v.strictObject({
   ),
   /**
    * The AutoencoderKL encoder split the same way: `down` takes `sample` plus each norm's `.mean` /
-   * `.invstd` and returns `hidden` (latent resolution) and each norm's `.input`; `mid` takes
-   * `hidden` and returns `latent_parameters`.
+   * `.invstd` and returns `hidden` (latent resolution) and each norm's `.input`; `mid` (or
+   * `chunkedMid`) takes `hidden` and returns `latent_parameters`.
    */
   segmentedEncoder: v.optional(
     v.strictObject({
       down: relativePath,
-      mid: relativePath,
+      mid: v.optional(relativePath),
+      chunkedMid: v.optional(ChunkedMidSchema),
       /** Image pixels of context an output pixel of `down` needs per side. */
       reach: positiveInt,
       norms: v.pipe(
@@ -264,9 +286,20 @@ export const PackManifestSchema = v.pipe(
   v.forward(
     v.check(
       (m) =>
+        [m.vae.segmentedDecoder, m.vae.segmentedEncoder].every(
+          (seg) => !seg || (seg.mid === undefined) !== (seg.chunkedMid === undefined),
+        ),
+      'a segmented decoder or encoder has either `mid` or `chunkedMid`, not both or neither',
+    ),
+    ['vae'],
+  ),
+  v.forward(
+    v.check(
+      (m) =>
         !m.vae.segmentedDecoder ||
-        (m.vae.segmentedDecoder.mid in m.files && m.vae.segmentedDecoder.up in m.files),
-      'must list the segmented decoder graphs (vae.segmentedDecoder.mid and .up)',
+        (midGraphPaths(m.vae.segmentedDecoder).every((p) => p in m.files) &&
+          m.vae.segmentedDecoder.up in m.files),
+      'must list the segmented decoder graphs (vae.segmentedDecoder.mid or .chunkedMid, and .up)',
     ),
     ['files'],
   ),
@@ -274,8 +307,9 @@ export const PackManifestSchema = v.pipe(
     v.check(
       (m) =>
         !m.vae.segmentedEncoder ||
-        (m.vae.segmentedEncoder.down in m.files && m.vae.segmentedEncoder.mid in m.files),
-      'must list the segmented encoder graphs (vae.segmentedEncoder.down and .mid)',
+        (m.vae.segmentedEncoder.down in m.files &&
+          midGraphPaths(m.vae.segmentedEncoder).every((p) => p in m.files)),
+      'must list the segmented encoder graphs (vae.segmentedEncoder.down and .mid or .chunkedMid)',
     ),
     ['files'],
   ),
@@ -461,8 +495,8 @@ export function packFilePaths(
   if (m.unet && graphs.unet) paths.push(...withData(graphs.unet), m.unet.embeddings.file);
   paths.push(...withData(graphs.vaeDecoder));
   const seg = m.vae.segmentedDecoder;
-  if (seg) paths.push(...withData(seg.mid), ...withData(seg.up));
+  if (seg) paths.push(...midGraphPaths(seg).flatMap(withData), ...withData(seg.up));
   const segEnc = m.vae.segmentedEncoder;
-  if (segEnc) paths.push(...withData(segEnc.down), ...withData(segEnc.mid));
+  if (segEnc) paths.push(...withData(segEnc.down), ...midGraphPaths(segEnc).flatMap(withData));
   return paths;
 }

@@ -3,6 +3,7 @@
  * will hold them plus the largest activation of the tiles the run will use, and, over WASM's 4 GiB
  * heap, a plain-words refusal naming what would run it.
  */
+import { attentionRows } from './kl-vae/chunked-attention.ts';
 import { packFilePaths, selectPackGraphs, type PackManifest } from './manifest.ts';
 import type { LatentTiling } from './tiling-plan.ts';
 
@@ -45,11 +46,13 @@ export function segmentedBytesPerPixel(norms: readonly SegNorm[], bytesPerValue 
 
 /**
  * The largest activation of a segmented mid graph run untiled on a latent of `n` pixels with
- * `channels` channels: the mid block's self-attention scores and their softmax (n² each) and a
- * few hidden-sized tensors.
+ * `channels` channels: the mid block's self-attention scores and their softmax (n² each, or
+ * rows × n for each chunk of query rows in the chunked form, kl-vae/chunked-attention.ts) and a
+ * few hidden-sized tensors (in the chunked form also q, kᵀ, v and the residual held between runs).
  */
-function untiledMidBytes(n: number, channels: number): number {
-  return 2 * n * n * 4 + 4 * n * channels * 4;
+function untiledMidBytes(n: number, channels: number, chunked: boolean): number {
+  if (!chunked) return 2 * n * n * 4 + 4 * n * channels * 4;
+  return 2 * attentionRows(n) * n * 4 + 8 * n * channels * 4;
 }
 
 /**
@@ -98,7 +101,8 @@ export function estimatePackMemory(
       segDec?.norms[0]?.channels ?? 0,
       segEnc?.norms[segEnc.norms.length - 1]?.channels ?? 0,
     );
-    seg = Math.max(seg, untiledMidBytes(n, channels));
+    const chunked = [segDec, segEnc].every((x) => !x || x.chunkedMid);
+    seg = Math.max(seg, untiledMidBytes(n, channels, chunked));
   }
   const activationBytes = Math.max(enc, dec, unet, seg) * half;
   const totalBytes = weightsBytes + activationBytes;

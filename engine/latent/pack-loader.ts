@@ -154,6 +154,8 @@ export async function loadPack(
     // External data read (and checked) for the graph that comes next; released once it is loaded.
     let externalData: ExternalDataFile[] = [];
     let done = 0;
+    const segDec = manifest.vae.segmentedDecoder;
+    const segEnc = manifest.vae.segmentedEncoder;
     for (const path of paths) {
       const bytes = await source.read(path);
       if (opts.verify !== false) await verifyPackFile(manifest, path, bytes, source.label);
@@ -168,10 +170,16 @@ export async function loadPack(
         created.push(session);
         if (path === graphs.vaeEncoder) sessions.vaeEncoder = session;
         else if (path === graphs.unet) sessions.unet = session;
-        else if (path === manifest.vae.segmentedDecoder?.mid) sessions.vaeDecoderMid = session;
-        else if (path === manifest.vae.segmentedDecoder?.up) sessions.vaeDecoderUp = session;
-        else if (path === manifest.vae.segmentedEncoder?.down) sessions.vaeEncoderDown = session;
-        else if (path === manifest.vae.segmentedEncoder?.mid) sessions.vaeEncoderMid = session;
+        else if (path === segDec?.mid) sessions.vaeDecoderMid = session;
+        else if (path === segDec?.chunkedMid?.pre) sessions.vaeDecoderMidPre = session;
+        else if (path === segDec?.chunkedMid?.attention) sessions.vaeDecoderMidAttention = session;
+        else if (path === segDec?.chunkedMid?.post) sessions.vaeDecoderMidPost = session;
+        else if (path === segDec?.up) sessions.vaeDecoderUp = session;
+        else if (path === segEnc?.down) sessions.vaeEncoderDown = session;
+        else if (path === segEnc?.mid) sessions.vaeEncoderMid = session;
+        else if (path === segEnc?.chunkedMid?.pre) sessions.vaeEncoderMidPre = session;
+        else if (path === segEnc?.chunkedMid?.attention) sessions.vaeEncoderMidAttention = session;
+        else if (path === segEnc?.chunkedMid?.post) sessions.vaeEncoderMidPost = session;
         else sessions.vaeDecoder = session;
       } else if (manifest.unet && path === manifest.unet.embeddings.file) {
         embeddings = readPackEmbeddings(manifest, bytes);

@@ -28,6 +28,7 @@ import {
 import { floatToHalf } from './float16.ts';
 import {
   decodeSegmented,
+  midOf,
   segmentedRunCount,
   type KlStatsMode,
   type SegmentedDecoderSessions,
@@ -39,6 +40,7 @@ import {
   type SegmentedEncoderSessions,
   type SegmentedKlEncoder,
 } from './kl-vae/segmented-encode.ts';
+import { midAttention, type KlAttention } from './kl-vae/chunked-attention.ts';
 import type { PackManifest } from './manifest.ts';
 import { checkPackInterface, type PackInterface, type PackSessions } from './pack-interface.ts';
 import {
@@ -83,6 +85,11 @@ export interface StageReport {
   ms: number;
   /** Session runs (tiles) in the stage. */
   runs: number;
+  /**
+   * Encode and decode through a segmented KL VAE: how its mid graph's self-attention ran, over
+   * the whole latent at once or in chunks of query rows (engine/latent/kl-vae/chunked-attention.ts).
+   */
+  klAttention?: KlAttention;
 }
 
 export interface RunPackOptions {
@@ -120,9 +127,15 @@ function segmentedDecoder(
   type: PackInterface['decoder']['type'],
 ): SegmentedKlDecoder | null {
   const seg = m.vae.segmentedDecoder;
-  if (!seg || !sessions.vaeDecoderMid || !sessions.vaeDecoderUp) return null;
+  const mid = midOf(
+    sessions.vaeDecoderMid,
+    sessions.vaeDecoderMidPre,
+    sessions.vaeDecoderMidAttention,
+    sessions.vaeDecoderMidPost,
+  );
+  if (!seg || !mid || !sessions.vaeDecoderUp) return null;
   return {
-    mid: sessions.vaeDecoderMid,
+    mid,
     up: sessions.vaeDecoderUp,
     norms: seg.norms,
     reach: seg.reach,
@@ -138,10 +151,16 @@ function segmentedEncoder(
   type: PackInterface['encoder']['type'],
 ): SegmentedKlEncoder | null {
   const seg = m.vae.segmentedEncoder;
-  if (!seg || !sessions.vaeEncoderDown || !sessions.vaeEncoderMid) return null;
+  const mid = midOf(
+    sessions.vaeEncoderMid,
+    sessions.vaeEncoderMidPre,
+    sessions.vaeEncoderMidAttention,
+    sessions.vaeEncoderMidPost,
+  );
+  if (!seg || !sessions.vaeEncoderDown || !mid) return null;
   return {
     down: sessions.vaeEncoderDown,
-    mid: sessions.vaeEncoderMid,
+    mid,
     norms: seg.norms,
     reach: seg.reach,
     factor: m.vae.downscaleFactor,
@@ -396,8 +415,8 @@ export async function runPack(
   const multiple = f * (m.unet ? m.unet.sizeMultiple : 1);
   const Wp = Math.ceil(W / multiple) * multiple;
   const Hp = Math.ceil(H / multiple) * multiple;
-  const report = (stage: PipelineStage, start: number, runs: number) =>
-    opts.onStage?.({ stage, ms: performance.now() - start, runs });
+  const report = (stage: PipelineStage, start: number, runs: number, klAttention?: KlAttention) =>
+    opts.onStage?.({ stage, ms: performance.now() - start, runs, klAttention });
 
   // Prepare: bicubic upscale (the colour reference), padding, VAE range.
   let t0 = performance.now();
@@ -453,7 +472,7 @@ export async function runPack(
           onRun: ctx.step,
         }).then((p) => meanOf(p, C))
       : await encodeTiled(ctx, sessions.vaeEncoder, io.encoder, vaeIn, m, encGrid);
-  report('encode', t0, encRuns);
+  report('encode', t0, encRuns, useSegEnc && segEnc ? midAttention(segEnc.mid) : undefined);
 
   // One UNet step.
   let zDec = latent.data;
@@ -590,7 +609,12 @@ export async function runPack(
     if (colorFix !== 'adain') emitBands(r);
   }
   // Colour fixing and streaming of bands during decoding is not decoder time.
-  opts.onStage?.({ stage: 'decode', ms: performance.now() - t0 - fixMs, runs: decRuns });
+  opts.onStage?.({
+    stage: 'decode',
+    ms: performance.now() - t0 - fixMs,
+    runs: decRuns,
+    klAttention: useSeg && seg ? midAttention(seg.mid) : undefined,
+  });
   emitBands(decGrid.length - 1);
   opts.onStage?.({ stage: 'colorfix', ms: fixMs, runs: 0 });
   return result;

@@ -3,6 +3,7 @@
  * chosen from the device's limits (the largest tile whose biggest activation fits), else defaults.
  */
 import type { PackManifest } from './manifest.ts';
+import { segmentedBytesPerPixel } from './memory-estimate.ts';
 import type { TileSpec } from './tiling.ts';
 
 export interface LatentTiling {
@@ -21,6 +22,20 @@ export interface DeviceLimits {
   /** Largest tensor in bytes (WebGPU: maxStorageBufferBindingSize; WASM: a share of the 4 GiB heap). */
   maxBufferBytes: number;
 }
+
+/**
+ * The working set one run of a segmented KL graph (the decoder's `up`, the encoder's `down`;
+ * engine/latent/kl-vae/) may take, whatever the device: such a run returns every GroupNorm's
+ * input at once (segmentedBytesPerPixel: ~340 KiB per latent pixel for GenDR's VAE16 decoder), so
+ * its tile is sized by the sum of its outputs, not by the largest one. The budget is the smaller
+ * of this and the device's largest buffer (maxBufferBytes, 512 MiB on WASM by default, and
+ * scaled down by fault recovery). On WASM the run shares the 4 GiB heap with the weights (VAE16's
+ * pack: ~0.9 GiB loaded) and the stage's whole-image buffers, and 512 MiB keeps the renderer's
+ * peak near 1.4 GB (bench/kl-vae-memory.ts: VAE16, 32² latent tiles, 352 MiB returned per run),
+ * well under 2 GB; the 88-pixel tile the largest-buffer rule alone gives VAE16 would return
+ * 2.6 GiB in one run.
+ */
+export const SEGMENTED_RUN_BUDGET_BYTES = 512 * 1024 ** 2;
 
 /** OSEDiff's UNet tiling, used for every pack that says nothing else. */
 export const DEFAULT_UNET_TILE = { tile: 96, overlap: 32, sigma: 0.1 };
@@ -42,14 +57,10 @@ function roundDown(n: number, multiple: number): number {
   return Math.max(multiple, Math.floor(n / multiple) * multiple);
 }
 
-function largestTile(
-  limit: number,
-  bytesAt: (tile: number) => number,
-  multiple: number,
-  cap: number,
-): number {
+/** The largest multiple of `multiple` up to `cap` that `fits` (at least `multiple`). */
+function largestTile(fits: (tile: number) => boolean, multiple: number, cap: number): number {
   let t = roundDown(cap, multiple);
-  while (t > multiple && bytesAt(t) > limit) t -= multiple;
+  while (t > multiple && !fits(t)) t -= multiple;
   return t;
 }
 
@@ -64,11 +75,26 @@ export function autoTiling(m: PackManifest, limits: DeviceLimits): LatentTiling 
     (mem.decoderBytesPerLatentPixel ?? DEFAULT_MEMORY.decoderBytesPerLatentPixel) * half;
   const unetPair = (mem.unetBytesPerTokenPair ?? DEFAULT_MEMORY.unetBytesPerTokenPair) * half;
   const unetLinear = (mem.unetBytesPerLatentPixel ?? 4096) * half;
-  const encTile = largestTile(limits.maxBufferBytes, (t) => t * t * encBytes, 8 * f, 2048);
-  const decTile = largestTile(limits.maxBufferBytes, (t) => t * t * decBytes, 8, 256);
+  // Segmented KL graphs: every norm's input comes back from each run (see SEGMENTED_RUN_BUDGET_BYTES).
+  const segBudget = Math.min(SEGMENTED_RUN_BUDGET_BYTES, limits.maxBufferBytes);
+  const segDec = m.vae.segmentedDecoder;
+  const segEnc = m.vae.segmentedEncoder;
+  const bytesPerValue = 4 * half;
+  const segDecBytes = segDec ? segmentedBytesPerPixel(segDec.norms, bytesPerValue) : 0;
+  const segEncBytes = segEnc ? segmentedBytesPerPixel(segEnc.norms, bytesPerValue) : 0;
+  const max = limits.maxBufferBytes;
+  const encTile = largestTile(
+    (t) => t * t * encBytes <= max && t * t * segEncBytes <= segBudget,
+    8 * f,
+    2048,
+  );
+  const decTile = largestTile(
+    (t) => t * t * decBytes <= max && t * t * segDecBytes <= segBudget,
+    8,
+    256,
+  );
   const unetTile = largestTile(
-    limits.maxBufferBytes,
-    (t) => Math.max(t ** 4 * unetPair, t * t * unetLinear),
+    (t) => Math.max(t ** 4 * unetPair, t * t * unetLinear) <= max,
     unetMultiple,
     DEFAULT_UNET_TILE.tile,
   );

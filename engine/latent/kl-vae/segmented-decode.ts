@@ -3,7 +3,8 @@
  * vae_decoder_mid + vae_decoder_up, tools/builder/architectures/sd-vae/segmented.ts):
  *
  * 1. the mid graph (post_quant_conv, conv_in, mid block with attention) runs once, untiled, on
- *    the whole latent — it is at latent resolution, so its attention is exact over the image;
+ *    the whole latent — it is at latent resolution, so its attention is exact over the image
+ *    (in chunks of query rows where the pack has the chunked form: chunked-attention.ts);
  * 2. the up graph runs over tiles of the mid output whose overlap is at least twice its receptive
  *    reach, so each tile's core (the tile cut at the middle of each overlap) is computed exactly;
  * 3. GroupNorm by GroupNorm, the norm's input is gathered over every tile's core (GroupStats,
@@ -18,9 +19,12 @@
  */
 import type { EngineSession, EngineTensor, TensorFactory } from '../../session.ts';
 import { cropPlanar, createPlanar, type PlanarImage } from '../planar.ts';
-import { floatTensor, readFloat, type FloatType } from '../tensors.ts';
+import { floatTensor, type FloatType } from '../tensors.ts';
 import { tileStarts } from '../tiling.ts';
+import { midRunCount, runFor, runMid, type ChunkedMid, type KlMid } from './chunked-attention.ts';
 import { GroupStats } from './group-stats.ts';
+
+export { runFor };
 
 export interface KlNorm {
   /** I/O name stem: inputs `${name}.mean`, `${name}.invstd`, output `${name}.input`. */
@@ -33,7 +37,8 @@ export interface KlNorm {
 }
 
 export interface SegmentedKlDecoder {
-  mid: EngineSession;
+  /** One session, or the chunked-attention form's three (chunked-attention.ts). */
+  mid: KlMid;
   up: EngineSession;
   norms: readonly KlNorm[];
   /** Latent pixels of context each output pixel of the up graph needs per side. */
@@ -42,6 +47,8 @@ export interface SegmentedKlDecoder {
   factor: number;
   /** Float type of both graphs' inputs and outputs (default float32). */
   type?: FloatType;
+  /** Query rows per chunk of a chunked mid graph's attention (default: attentionRows). */
+  attentionRows?: number;
 }
 
 export type KlStatsMode = 'exact' | 'fast';
@@ -49,7 +56,22 @@ export type KlStatsMode = 'exact' | 'fast';
 /** The segmented decoder's sessions beside a pack's others (loadPack adds them where present). */
 export interface SegmentedDecoderSessions {
   vaeDecoderMid?: EngineSession;
+  /** The chunked mid graph's three sessions, where the pack has that form instead of `mid`. */
+  vaeDecoderMidPre?: EngineSession;
+  vaeDecoderMidAttention?: EngineSession;
+  vaeDecoderMidPost?: EngineSession;
   vaeDecoderUp?: EngineSession;
+}
+
+/** The mid graph among a pack's sessions: the chunked form where loaded, else the whole one. */
+export function midOf(
+  whole: EngineSession | undefined,
+  pre: EngineSession | undefined,
+  attention: EngineSession | undefined,
+  post: EngineSession | undefined,
+): KlMid | undefined {
+  if (pre && attention && post) return { pre, attention, post } satisfies ChunkedMid;
+  return whole;
 }
 
 export interface SegmentedDecodeOptions {
@@ -97,30 +119,6 @@ export function segmentedTiles(
   const xs = axisTiles(width, t, reach);
   const ys = axisTiles(height, t, reach);
   return ys.tiles.flatMap((y) => xs.tiles.map((x) => ({ x, y, width: xs.len, height: ys.len })));
-}
-
-/** Runs `session` and returns copies of the named outputs (disposing feeds and outputs). */
-export async function runFor(
-  session: EngineSession,
-  feeds: Record<string, EngineTensor>,
-  names: readonly string[],
-): Promise<Float32Array[]> {
-  let outputs: Record<string, EngineTensor>;
-  try {
-    outputs = await session.run(feeds);
-  } finally {
-    for (const t of Object.values(feeds)) t.dispose?.();
-  }
-  try {
-    return names.map((n) => {
-      const out = outputs[n];
-      if (!out) throw new Error(`segmented VAE decoder: no output '${n}'`);
-      const data = readFloat(out, n);
-      return data === out.data ? data.slice() : data;
-    });
-  } finally {
-    for (const t of Object.values(outputs)) t.dispose?.();
-  }
 }
 
 /** Each norm's `.mean` / `.invstd` feeds; norms without statistics yet get 0 and 1. */
@@ -209,16 +207,18 @@ function halve(img: PlanarImage): PlanarImage {
 
 /** Session runs decodeSegmented makes for a latent of this size. */
 export function segmentedRunCount(
-  dec: Pick<SegmentedKlDecoder, 'norms' | 'reach'>,
+  dec: Pick<SegmentedKlDecoder, 'norms' | 'reach'> &
+    Partial<Pick<SegmentedKlDecoder, 'mid' | 'attentionRows'>>,
   width: number,
   height: number,
   tile: number,
   mode: KlStatsMode = 'exact',
 ): number {
   const n = segmentedTiles(width, height, tile, dec.reach).length;
-  if (mode === 'exact') return 1 + n * (dec.norms.length + 1);
+  const mid = midRunCount(dec.mid, width * height, dec.attentionRows);
+  if (mode === 'exact') return mid + n * (dec.norms.length + 1);
   const small = segmentedTiles(Math.ceil(width / 2), Math.ceil(height / 2), tile, dec.reach).length;
-  return 1 + small * dec.norms.length + n;
+  return mid + small * dec.norms.length + n;
 }
 
 /** Decodes a raw (unscaled) latent [C, h, w] to the decoder's output [3, h·f, w·f]. */
@@ -231,12 +231,20 @@ export async function decodeSegmented(
   const mode = o.mode ?? 'exact';
   o.signal?.throwIfAborted();
   const { width: w, height: h } = latent;
-  const [hid] = await runFor(
+  const hid = await runMid(
     dec.mid,
-    { latent_sample: floatTensor(o.tensors, type, latent.data, [1, latent.channels, h, w]) },
-    ['hidden'],
+    'latent_sample',
+    'hidden',
+    latent.data,
+    [1, latent.channels, h, w],
+    {
+      tensors: o.tensors,
+      type,
+      rows: dec.attentionRows,
+      signal: o.signal,
+      onRun: o.onRun,
+    },
   );
-  o.onRun?.();
   const hidden: PlanarImage = { channels: hid.length / (w * h), width: w, height: h, data: hid };
   const stats = await measureStats(dec, mode === 'fast' ? halve(hidden) : hidden, o);
 

@@ -5,18 +5,21 @@
  * every GroupNorm's statistics gathered over the tiles' cores norm by norm as in
  * segmented-decode.ts; the cores of its output are assembled into the whole latent-resolution
  * activation, and the mid graph (mid block with attention, conv_norm_out, conv_out, quant_conv)
- * runs on it once, untiled. Costs (norms + 1) tiled passes of the down graph.
+ * runs on it once, untiled (its attention in chunks of query rows where the pack has the chunked
+ * form: chunked-attention.ts). Costs (norms + 1) tiled passes of the down graph.
  */
 import type { EngineSession, TensorFactory } from '../../session.ts';
 import { createPlanar, cropPlanar, type PlanarImage } from '../planar.ts';
 import { floatTensor, type FloatType } from '../tensors.ts';
 import { tileStarts } from '../tiling.ts';
 import { GroupStats } from './group-stats.ts';
+import { midRunCount, runMid, type KlMid } from './chunked-attention.ts';
 import { runFor, statFeeds, type KlNorm } from './segmented-decode.ts';
 
 export interface SegmentedKlEncoder {
   down: EngineSession;
-  mid: EngineSession;
+  /** One session, or the chunked-attention form's three (chunked-attention.ts). */
+  mid: KlMid;
   /** The down graph's norms; `scale` is activation pixels per image pixel (1, ½, ¼ …). */
   norms: readonly KlNorm[];
   /** Image pixels of context each output pixel of the down graph needs per side. */
@@ -24,12 +27,18 @@ export interface SegmentedKlEncoder {
   /** Image pixels per latent pixel. */
   factor: number;
   type?: FloatType;
+  /** Query rows per chunk of a chunked mid graph's attention (default: attentionRows). */
+  attentionRows?: number;
 }
 
 /** The segmented encoder's sessions beside a pack's others (loadPack adds them where present). */
 export interface SegmentedEncoderSessions {
   vaeEncoderDown?: EngineSession;
   vaeEncoderMid?: EngineSession;
+  /** The chunked mid graph's three sessions, where the pack has that form instead of `mid`. */
+  vaeEncoderMidPre?: EngineSession;
+  vaeEncoderMidAttention?: EngineSession;
+  vaeEncoderMidPost?: EngineSession;
 }
 
 export interface SegmentedEncodeOptions {
@@ -81,12 +90,17 @@ export function segmentedEncodeTiles(
 
 /** Session runs encodeSegmented makes for a W × H image: (norms + 1) tiled passes, then mid. */
 export function segmentedEncodeRunCount(
-  enc: Pick<SegmentedKlEncoder, 'norms' | 'reach' | 'factor'>,
+  enc: Pick<SegmentedKlEncoder, 'norms' | 'reach' | 'factor'> &
+    Partial<Pick<SegmentedKlEncoder, 'mid' | 'attentionRows'>>,
   width: number,
   height: number,
   tile: number,
 ): number {
-  return segmentedEncodeTiles(enc, width, height, tile).length * (enc.norms.length + 1) + 1;
+  const tokens = Math.ceil(width / enc.factor) * Math.ceil(height / enc.factor);
+  return (
+    segmentedEncodeTiles(enc, width, height, tile).length * (enc.norms.length + 1) +
+    midRunCount(enc.mid, tokens, enc.attentionRows)
+  );
 }
 
 /** Encodes a [3, H, W] image (H, W multiples of the factor) to latent_parameters [2C, H/f, W/f]. */
@@ -145,12 +159,14 @@ export async function encodeSegmented(
     if (norm && acc) stats[k] = acc.perChannel(norm.eps);
   }
   const h = hidden!;
-  const [params] = await runFor(
+  const params = await runMid(
     enc.mid,
-    { hidden: floatTensor(o.tensors, type, h.data, [1, h.channels, h.height, h.width]) },
-    ['latent_parameters'],
+    'hidden',
+    'latent_parameters',
+    h.data,
+    [1, h.channels, h.height, h.width],
+    { tensors: o.tensors, type, rows: enc.attentionRows, signal: o.signal, onRun: o.onRun },
   );
-  o.onRun?.();
   return {
     channels: params.length / (h.width * h.height),
     width: h.width,

@@ -5,6 +5,7 @@
  * a WebGPU session on an adapter without shader-f16.
  */
 import type { RgbaImage } from '../../../engine/image.ts';
+import type { EngineSession } from '../../../engine/session.ts';
 import {
   adapterHasShaderF16,
   choosePackBackend,
@@ -122,12 +123,17 @@ export const packRunner: ModelRunner<LoadedPackModel> = {
             maxBufferBytes: Math.max(MIN_TENSOR_BYTES / 4, Math.round(base.maxBufferBytes * share)),
           }
         : base;
+    const one = (s?: EngineSession) => (s ? context.wrap(s, 1) : undefined);
     const wrapped = {
       vaeEncoder: context.wrap(sessions.vaeEncoder, 1),
       unet: sessions.unet ? context.wrap(sessions.unet, 1) : undefined,
       vaeDecoder: context.wrap(sessions.vaeDecoder, manifest.vae.downscaleFactor),
       // The seam-free decoder's two graphs, where the pack has them (engine/latent/kl-vae).
       vaeDecoderMid: sessions.vaeDecoderMid ? context.wrap(sessions.vaeDecoderMid, 1) : undefined,
+      // Or its chunked-attention form (pre, attention over query chunks, post), all untiled.
+      vaeDecoderMidPre: one(sessions.vaeDecoderMidPre),
+      vaeDecoderMidAttention: one(sessions.vaeDecoderMidAttention),
+      vaeDecoderMidPost: one(sessions.vaeDecoderMidPost),
       vaeDecoderUp: sessions.vaeDecoderUp
         ? context.wrap(sessions.vaeDecoderUp, manifest.vae.downscaleFactor)
         : undefined,
@@ -136,6 +142,9 @@ export const packRunner: ModelRunner<LoadedPackModel> = {
         ? context.wrap(sessions.vaeEncoderDown, 1)
         : undefined,
       vaeEncoderMid: sessions.vaeEncoderMid ? context.wrap(sessions.vaeEncoderMid, 1) : undefined,
+      vaeEncoderMidPre: one(sessions.vaeEncoderMidPre),
+      vaeEncoderMidAttention: one(sessions.vaeEncoderMidAttention),
+      vaeEncoderMidPost: one(sessions.vaeEncoderMidPost),
     };
     // One progress scale for the UI: session runs over all stages (encoder, UNet and decoder
     // tiles). Output blocks carry the same counts, so the bar never jumps between two scales.

@@ -3,7 +3,17 @@
  *
  *   vae_decoder_mid: latent_sample [1, C, h, w] → hidden [1, C_mid, h, w]
  *                    (post_quant_conv, conv_in, mid block with its attention; run untiled — it is
- *                    at latent resolution, so the attention stays exact over the whole latent);
+ *                    at latent resolution, so the attention stays exact over the whole latent).
+ *                    With an attention, the mid graph comes split at it (ChunkedMidGraphs) so
+ *                    that no graph holds the N × N scores of N latent tokens:
+ *                      pre:       latent_sample → query [1, N, C] (1/√C folded in), key_t
+ *                                 [1, C, N], value [1, N, C] and residual [1, C, h, w] (the
+ *                                 attention's input, before its GroupNorm);
+ *                      attention: query rows [1, n, C], key_t, value → attention [1, n, C] =
+ *                                 softmax(query·key_t)·value (no weights; the engine runs it
+ *                                 over chunks of query rows and concatenates);
+ *                      post:      attention [1, N, C], residual → hidden (to_out, the residual
+ *                                 add, the second resnet);
  *   vae_decoder_up:  hidden → sample [1, 3, h·f, w·f] (up blocks, conv_norm_out, conv_out) with
  *                    every GroupNorm's statistics taken from inputs: for norm `p` the graph takes
  *                    `p.mean` and `p.invstd` [1, C, 1, 1] (per channel, the group's values
@@ -20,7 +30,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parsePackManifest, type PackManifestInput } from '../../../../engine/latent/manifest.ts';
 import { writeModelFile, type WriteModelOptions } from '../../../onnx/model-writer.ts';
-import { resnet, upsample, vaeAttention } from '../sd-unet/blocks.ts';
+import { resnet, upsample, vaeAttention, type VaeAttentionPlan } from '../sd-unet/blocks.ts';
 import type { SdBuildOptions } from '../sd-unet/graph.ts';
 import { SdGraph } from '../sd-unet/sd-graph.ts';
 import type { WeightSource } from '../../weight-source.ts';
@@ -61,8 +71,17 @@ class ExternalNormGraph extends SdGraph {
   }
 }
 
+/** A mid graph split at its attention (see the head of this file). */
+export interface ChunkedMidGraphs {
+  pre: SdGraph;
+  attention: SdGraph;
+  post: SdGraph;
+}
+
 export interface SegmentedVaeDecoder {
-  mid: SdGraph;
+  /** The whole mid graph; absent where `chunked` replaces it (mid blocks with an attention). */
+  mid?: SdGraph;
+  chunked?: ChunkedMidGraphs;
   up: SdGraph;
   norms: ExternalNorm[];
   /**
@@ -76,6 +95,55 @@ function midBlock(sd: SdGraph, m: VaeMidPlan, x: string): string {
   let h = resnet(sd, m.resnets[0], x);
   if (m.attention) h = vaeAttention(sd, m.attention, h);
   return resnet(sd, m.resnets[1], h);
+}
+
+/**
+ * The mid block split at its attention. `input` adds the pre graph's input and what comes before
+ * the mid block; `finish` adds what follows it to the post graph and declares its output.
+ */
+function chunkedMidBlock(
+  name: string,
+  m: VaeMidPlan & { attention: VaeAttentionPlan },
+  weights: WeightSource,
+  opts: SdBuildOptions,
+  input: (sd: SdGraph) => string,
+  finish: (sd: SdGraph, h: string) => void,
+): ChunkedMidGraphs {
+  const a = m.attention;
+  const c = a.channels;
+  const pre = new SdGraph(`${name}_pre`, weights, opts);
+  const x = resnet(pre, m.resnets[0], input(pre));
+  const tokens = pre.toTokens(pre.groupNorm(`${a.prefix}.group_norm`, x, a.groups, a.eps), c);
+  // As blocks.ts's attention (one head): 1/√C folded into to_q and its bias.
+  const q = pre.linear(`${a.prefix}.to_q`, tokens, { bias: true, scale: 1 / Math.sqrt(c) });
+  const k = pre.linear(`${a.prefix}.to_k`, tokens, { bias: true });
+  const v = pre.linear(`${a.prefix}.to_v`, tokens, { bias: true });
+  pre.floatOutput(q, 'query', [1, 'tokens', c]);
+  pre.floatOutput(pre.transpose(k, [0, 2, 1]), 'key_t', [1, c, 'tokens']);
+  pre.floatOutput(v, 'value', [1, 'tokens', c]);
+  pre.floatOutput(x, 'residual', [1, c, 'latent_height', 'latent_width']);
+
+  const att = new SdGraph(`${name}_attention`, weights, opts);
+  let qh = att.floatInput('query', [1, 'queries', c]);
+  let kt = att.floatInput('key_t', [1, c, 'tokens']);
+  const vh = att.floatInput('value', [1, 'tokens', c]);
+  // Scores and softmax in float32 even in an fp16 graph, as the whole-latent attention.
+  const upcast = att.precision === 'fp16';
+  if (upcast) {
+    qh = att.cast(qh, 'float32');
+    kt = att.cast(kt, 'float32');
+  }
+  let probs = att.g.node('Softmax', [att.g.node('MatMul', [qh, kt])], { axis: -1 });
+  if (upcast) probs = att.cast(probs, 'graph');
+  att.floatOutput(att.g.node('MatMul', [probs, vh]), 'attention', [1, 'queries', c]);
+
+  const post = new SdGraph(`${name}_post`, weights, opts);
+  const attended = post.floatInput('attention', [1, 'tokens', c]);
+  const residual = post.floatInput('residual', [1, c, 'latent_height', 'latent_width']);
+  const out = post.linear(`${a.prefix}.to_out.0`, attended, { bias: true });
+  const h = post.add(post.fromTokens(out, residual), residual);
+  finish(post, resnet(post, m.resnets[1], h));
+  return { pre, attention: att, post };
 }
 
 /** The receptive reach, in latent pixels, of the decoder's up blocks and conv_out. */
@@ -92,19 +160,43 @@ export function decoderUpReach(plan: VaePlan): number {
   return Math.ceil(reach + 1 / scale); // conv_out
 }
 
+/**
+ * How the mid graph is written: 'chunked' (default) splits it at the attention where it has one;
+ * 'whole' writes the single mid graph packs had before (still read and run as they were).
+ */
+export type MidForm = 'chunked' | 'whole';
+
 export function buildSegmentedVaeDecoder(
   plan: VaePlan,
   weights: WeightSource,
   opts: SdBuildOptions,
+  midForm: MidForm = 'chunked',
 ): SegmentedVaeDecoder {
   const c = plan.config;
   const midCh = c.blockOutChannels[c.blockOutChannels.length - 1];
-  const mid = new SdGraph('vae_decoder_mid', weights, opts);
-  let h = mid.floatInput('latent_sample', [1, c.latentChannels, 'latent_height', 'latent_width']);
-  if (c.usePostQuantConv) h = mid.conv('post_quant_conv', h, { pads: [0, 0, 0, 0] });
-  h = mid.conv('decoder.conv_in', h);
-  h = midBlock(mid, plan.decoder.mid, h);
-  mid.floatOutput(h, 'hidden', [1, midCh, 'latent_height', 'latent_width']);
+  const input = (sd: SdGraph) => {
+    let h = sd.floatInput('latent_sample', [1, c.latentChannels, 'latent_height', 'latent_width']);
+    if (c.usePostQuantConv) h = sd.conv('post_quant_conv', h, { pads: [0, 0, 0, 0] });
+    return sd.conv('decoder.conv_in', h);
+  };
+  const finish = (sd: SdGraph, h: string) =>
+    sd.floatOutput(h, 'hidden', [1, midCh, 'latent_height', 'latent_width']);
+  const m = plan.decoder.mid;
+  let mid: SdGraph | undefined;
+  let chunked: ChunkedMidGraphs | undefined;
+  if (m.attention && midForm === 'chunked') {
+    chunked = chunkedMidBlock(
+      'vae_decoder_mid',
+      { ...m, attention: m.attention },
+      weights,
+      opts,
+      input,
+      finish,
+    );
+  } else {
+    mid = new SdGraph('vae_decoder_mid', weights, opts);
+    finish(mid, midBlock(mid, m, input(mid)));
+  }
 
   const up = new ExternalNormGraph('vae_decoder_up', weights, opts);
   let u = up.floatInput('hidden', [1, midCh, 'latent_height', 'latent_width']);
@@ -118,14 +210,17 @@ export function buildSegmentedVaeDecoder(
   u = up.silu(up.groupNorm('decoder.conv_norm_out', u, c.normNumGroups, 1e-6));
   u = up.conv('decoder.conv_out', u);
   up.floatOutput(u, 'sample', [1, c.outChannels, 'height', 'width']);
-  return { mid, up, norms: up.norms, reach: decoderUpReach(plan) };
+  return { mid, chunked, up, norms: up.norms, reach: decoderUpReach(plan) };
 }
 
 /** Pack folders of the segmented decoder's and encoder's graphs. */
 export const SEGMENTED_DECODER_FOLDER = 'vae_decoder_segmented';
 export const SEGMENTED_ENCODER_FOLDER = 'vae_encoder_segmented';
 
-type SegmentedPackOptions = SdBuildOptions & { externalData?: WriteModelOptions['externalData'] };
+type SegmentedPackOptions = SdBuildOptions & {
+  externalData?: WriteModelOptions['externalData'];
+  midForm?: MidForm;
+};
 
 /**
  * Writes the segmented graphs `parts` asks for into the pack at `packDir` (beside its plain
@@ -144,10 +239,15 @@ export function addSegmentedVaeToPack(
   const plan = planVae(config);
   const source = withCurrentVaeNames(weights);
   const files = { ...manifest.files };
-  const write = (sd: SdGraph, folder: string, name: string): string => {
+  const write = (
+    sd: SdGraph,
+    folder: string,
+    name: string,
+    externalData = opts.externalData,
+  ): string => {
     const rel = `${folder}/${name}.onnx`;
     const written = writeModelFile(sd.g, path.join(packDir, rel), {
-      externalData: opts.externalData,
+      externalData,
       producer: 'gendr-web builder (diffusers)',
     });
     const [model, ...data] = written.files.map((f) => ({
@@ -161,20 +261,31 @@ export function addSegmentedVaeToPack(
     return rel;
   };
   const vae = { ...manifest.vae };
+  const writeMid = (seg: { mid?: SdGraph; chunked?: ChunkedMidGraphs }, folder: string) =>
+    seg.chunked
+      ? {
+          chunkedMid: {
+            pre: write(seg.chunked.pre, folder, 'mid_pre'),
+            // No weights: never external data.
+            attention: write(seg.chunked.attention, folder, 'mid_attention', 'never'),
+            post: write(seg.chunked.post, folder, 'mid_post'),
+          },
+        }
+      : { mid: write(seg.mid!, folder, 'mid') };
   if (parts !== 'encoder') {
-    const seg = buildSegmentedVaeDecoder(plan, source, opts);
+    const seg = buildSegmentedVaeDecoder(plan, source, opts, opts.midForm);
     vae.segmentedDecoder = {
-      mid: write(seg.mid, SEGMENTED_DECODER_FOLDER, 'mid'),
+      ...writeMid(seg, SEGMENTED_DECODER_FOLDER),
       up: write(seg.up, SEGMENTED_DECODER_FOLDER, 'up'),
       reach: seg.reach,
       norms: seg.norms,
     };
   }
   if (parts !== 'decoder') {
-    const seg = buildSegmentedVaeEncoder(plan, source, opts);
+    const seg = buildSegmentedVaeEncoder(plan, source, opts, opts.midForm);
     vae.segmentedEncoder = {
       down: write(seg.down, SEGMENTED_ENCODER_FOLDER, 'down'),
-      mid: write(seg.mid, SEGMENTED_ENCODER_FOLDER, 'mid'),
+      ...writeMid(seg, SEGMENTED_ENCODER_FOLDER),
       reach: seg.reach,
       norms: seg.norms,
     };
@@ -199,7 +310,9 @@ export interface SegmentedVaeEncoder {
   /** sample [1, 3, H, W] → hidden [1, C_last, H/f, W/f]: conv_in and the down blocks. */
   down: SdGraph;
   /** hidden → latent_parameters: mid block, conv_norm_out, conv_out, quant_conv (untiled). */
-  mid: SdGraph;
+  mid?: SdGraph;
+  /** The same split at the mid block's attention, replacing `mid` where there is one. */
+  chunked?: ChunkedMidGraphs;
   /** The down graph's norms; `scale` is activation pixels per image pixel (1, ½, ¼ …). */
   norms: ExternalNorm[];
   /** Image pixels of context each hidden pixel needs per side. */
@@ -224,6 +337,7 @@ export function buildSegmentedVaeEncoder(
   plan: VaePlan,
   weights: WeightSource,
   opts: SdBuildOptions,
+  midForm: MidForm = 'chunked',
 ): SegmentedVaeEncoder {
   const c = plan.config;
   const last = c.blockOutChannels[c.blockOutChannels.length - 1];
@@ -239,17 +353,34 @@ export function buildSegmentedVaeEncoder(
   }
   down.floatOutput(h, 'hidden', [1, last, 'latent_height', 'latent_width']);
 
-  const mid = new SdGraph('vae_encoder_mid', weights, opts);
-  let m = mid.floatInput('hidden', [1, last, 'latent_height', 'latent_width']);
-  m = midBlock(mid, plan.encoder.mid, m);
-  m = mid.silu(mid.groupNorm('encoder.conv_norm_out', m, c.normNumGroups, 1e-6));
-  m = mid.conv('encoder.conv_out', m);
-  if (c.useQuantConv) m = mid.conv('quant_conv', m, { pads: [0, 0, 0, 0] });
-  mid.floatOutput(m, 'latent_parameters', [
-    1,
-    2 * c.latentChannels,
-    'latent_height',
-    'latent_width',
-  ]);
-  return { down, mid, norms: down.norms, reach: encoderDownReach(plan) };
+  const input = (sd: SdGraph) =>
+    sd.floatInput('hidden', [1, last, 'latent_height', 'latent_width']);
+  const finish = (sd: SdGraph, h: string) => {
+    let m = sd.silu(sd.groupNorm('encoder.conv_norm_out', h, c.normNumGroups, 1e-6));
+    m = sd.conv('encoder.conv_out', m);
+    if (c.useQuantConv) m = sd.conv('quant_conv', m, { pads: [0, 0, 0, 0] });
+    sd.floatOutput(m, 'latent_parameters', [
+      1,
+      2 * c.latentChannels,
+      'latent_height',
+      'latent_width',
+    ]);
+  };
+  const em = plan.encoder.mid;
+  let mid: SdGraph | undefined;
+  let chunked: ChunkedMidGraphs | undefined;
+  if (em.attention && midForm === 'chunked') {
+    chunked = chunkedMidBlock(
+      'vae_encoder_mid',
+      { ...em, attention: em.attention },
+      weights,
+      opts,
+      input,
+      finish,
+    );
+  } else {
+    mid = new SdGraph('vae_encoder_mid', weights, opts);
+    finish(mid, midBlock(mid, em, input(mid)));
+  }
+  return { down, mid, chunked, norms: down.norms, reach: encoderDownReach(plan) };
 }
