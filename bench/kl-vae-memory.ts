@@ -4,11 +4,14 @@
  * VAE pack as `gendr-web convert sd-vae` builds it), decoding latents of several sizes with the
  * same decoder tile: the renderer's peak should follow the tile, not the image.
  *
- *   npx tsx bench/kl-vae-memory.ts [--sizes 32,64,128] [--tile 32] [--mode exact|fast]
- *        [--max-runs N] [--pack <dir>] [--mid chunked|whole]
+ *   npx tsx bench/kl-vae-memory.ts [--sizes 32,64,128] [--tile auto|32] [--mode exact|fast]
+ *        [--max-runs N] [--pack <dir>] [--mid chunked|whole] [--stats core-moments|input]
  *
- * --mid whole builds the pack with the whole mid graphs packs had before the chunked attention
- * (ignored with --pack).
+ * --tile auto (the default) takes the decoder tile the restore worker's automatic tiling gives
+ * the pack on WASM (engine/latent/tiling-plan.ts with its default WASM limits). --mid whole builds
+ * the pack with the whole mid graphs packs had before the chunked attention, --stats input with
+ * the up graph returning every norm's whole input as packs had before core moments (both ignored
+ * with --pack).
  *
  * Each size runs in a fresh Chromium (so a fresh renderer): the pack is loaded onto
  * onnxruntime-web's WASM backend through the engine's loadPack (every graph of the pack, as the
@@ -38,6 +41,9 @@ import { addSegmentedVaeToPack } from '../tools/builder/architectures/sd-vae/seg
 import { RandomWeightSource } from '../tools/builder/random-weights.ts';
 import { writeSdVaePack } from '../tools/builder/sd-pack.ts';
 import { startLatentServer } from '../e2e/latent-server.ts';
+import { parsePackManifest } from '../engine/latent/manifest.ts';
+import { resolveTiling } from '../engine/latent/tiling-plan.ts';
+import { packDeviceLimits } from '../workers/restore/packs/pack-limits.ts';
 import {
   CHROMIUM_ARGS,
   chromiumPath,
@@ -49,16 +55,16 @@ import {
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '32,64,128' },
-    tile: { type: 'string', default: '32' },
+    tile: { type: 'string', default: 'auto' },
     mode: { type: 'string', default: 'exact' },
     'max-runs': { type: 'string' },
     pack: { type: 'string' },
     mid: { type: 'string', default: 'chunked' },
+    stats: { type: 'string', default: 'core-moments' },
     out: { type: 'string' },
   },
 });
 const sizes = values.sizes.split(',').map(Number);
-const tile = Number(values.tile);
 const mode = values.mode === 'fast' ? 'fast' : 'exact';
 const maxRuns = values['max-runs'] ? Number(values['max-runs']) : undefined;
 const MiB = 1024 ** 2;
@@ -70,14 +76,20 @@ if (!packDir) {
   packDir = path.join(scratch, 'vae16');
   const config = presetVaeConfig('gendr');
   writeSdVaePack({ random: true, seed: 16 }, config, packDir, { precision: 'fp32', scale: 1 });
-  if (values.mid === 'whole') {
-    // The segmented forms again, with whole mid graphs (the chunked ones dropped from the list).
+  const midForm = values.mid === 'whole' ? 'whole' : 'chunked';
+  const statsForm = values.stats === 'input' ? 'input' : 'core-moments';
+  if (midForm === 'whole' || statsForm === 'input') {
+    // The segmented forms again, in the older forms asked for (with whole mid graphs, the
+    // chunked ones are dropped from the list below).
     const weights = new RandomWeightSource(vaeTensorSpecs(planVae(config)), 16);
     addSegmentedVaeToPack(packDir, weights, config, {
       precision: 'fp32',
       form: 'plain',
-      midForm: 'whole',
+      midForm,
+      statsForm,
     });
+  }
+  if (midForm === 'whole') {
     const file = path.join(packDir, 'manifest.json');
     const m = JSON.parse(fs.readFileSync(file, 'utf8'));
     for (const p of Object.keys(m.files))
@@ -90,7 +102,15 @@ const packBytes = Object.values(manifest.files as Record<string, { bytes: number
   (s, f) => s + f.bytes,
   0,
 );
-console.error(`pack ${manifest.id}: ${mib(packBytes)} MiB of graphs`);
+const tile =
+  values.tile === 'auto'
+    ? resolveTiling(parsePackManifest(manifest), undefined, packDeviceLimits({ backend: 'wasm' }))
+        .decoder.tile
+    : Number(values.tile);
+console.error(
+  `pack ${manifest.id}: ${mib(packBytes)} MiB of graphs; decoder tile ${tile} (${values.tile}), ` +
+    `stats ${manifest.vae.segmentedDecoder?.stats ?? 'input'}`,
+);
 
 const server = await startLatentServer();
 const packUrl = await server.addPack('vae16', packDir);

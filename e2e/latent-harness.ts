@@ -224,6 +224,7 @@ async function klDecode(job: HarnessKlDecode) {
     mid,
     up: sessions.vaeDecoderUp,
     norms: seg.norms,
+    stats: seg.stats,
     reach: seg.reach,
     factor: m.vae.downscaleFactor,
   };

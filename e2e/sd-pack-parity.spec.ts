@@ -260,6 +260,8 @@ test('seam-free KL VAE: the built pack carries it, and on Chromium WASM tiled = 
     },
     'vae_decoder_segmented/up.onnx',
   ]);
+  // Their tiled graphs return each norm's moments over the tile's core (engine/latent/kl-vae/).
+  expect([enc.stats, dec.stats]).toEqual(['core-moments', 'core-moments']);
   // --external-data always: the segmented graphs keep their weights beside them too.
   expect(m.files[enc.down].externalData).toEqual(['vae_encoder_segmented/down.onnx_data']);
   await openHarness(page);

@@ -114,6 +114,8 @@ describe('gendr-web pack', () => {
         post: 'vae_decoder_segmented/mid_post.onnx',
       },
       up: 'vae_decoder_segmented/up.onnx',
+      // Its graphs return each norm's moments over the tile's core, not the norm's input.
+      stats: 'core-moments',
     });
     expect(m.vae.segmentedDecoder?.mid).toBeUndefined();
     expect(m.vae.segmentedEncoder).toMatchObject({
@@ -123,6 +125,7 @@ describe('gendr-web pack', () => {
         attention: 'vae_encoder_segmented/mid_attention.onnx',
         post: 'vae_encoder_segmented/mid_post.onnx',
       },
+      stats: 'core-moments',
     });
     expect(m.vae).toMatchObject({
       latentChannels: 16,

@@ -13,11 +13,13 @@ import { parsePackManifest, type PackManifest } from '../engine/latent/manifest.
 import {
   estimatePackMemory,
   segmentedBytesPerPixel,
+  SEGMENTED_WORKING_ACTIVATIONS,
   WASM_HEAP_BYTES,
 } from '../engine/latent/memory-estimate.ts';
 import {
   autoTiling,
   resolveTiling,
+  SEGMENTED_MOMENTS_BUDGET_BYTES,
   SEGMENTED_RUN_BUDGET_BYTES,
 } from '../engine/latent/tiling-plan.ts';
 import { planVae, vaeTensorSpecs } from '../tools/builder/architectures/sd-vae/plan.ts';
@@ -81,8 +83,30 @@ describe('estimatePackMemory with a segmented KL VAE', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('counts every norm input a tiled run returns, and the untiled mid graphs for an image', () => {
-    const m = writeTinySdPack(dir, { seed: 2 });
+    const built = writeTinySdPack(dir, { seed: 2 });
+    expect(built.vae.segmentedDecoder?.stats).toBe('core-moments');
+    expect(built.vae.segmentedEncoder?.stats).toBe('core-moments');
+    const tiles = resolveTiling(built, { decoder: { tile: 32 }, encoder: { tile: 256 } });
+    // The older 'input' form (packs built before core moments): every norm's input returned.
+    const m = parsePackManifest({
+      ...built,
+      vae: {
+        ...built.vae,
+        segmentedDecoder: { ...built.vae.segmentedDecoder!, stats: undefined },
+        segmentedEncoder: { ...built.vae.segmentedEncoder!, stats: undefined },
+      },
+    });
     const seg = m.vae.segmentedDecoder!;
+    // The core-moments form holds only its working set.
+    const moments = estimatePackMemory(built, 'wasm', tiles).activationBytes;
+    expect(moments).toBeLessThanOrEqual(estimatePackMemory(m, 'wasm', tiles).activationBytes);
+    expect(segmentedBytesPerPixel(seg.norms, 4, 'core-moments')).toBeLessThan(
+      segmentedBytesPerPixel(seg.norms),
+    );
+    const largest = Math.max(...seg.norms.map((n) => n.channels * n.scale ** 2));
+    expect(segmentedBytesPerPixel(seg.norms, 4, 'core-moments')).toBe(
+      4 * SEGMENTED_WORKING_ACTIVATIONS * largest,
+    );
     const tiling = resolveTiling(m, { decoder: { tile: 32 }, encoder: { tile: 256 } });
     const noSeg = parsePackManifest({
       ...m,
@@ -126,17 +150,30 @@ describe('estimatePackMemory with a segmented KL VAE', () => {
     const opts = { precision: 'fp32', form: 'plain' } as const;
     const dec = buildSegmentedVaeDecoder(plan, weights, opts);
     const enc = buildSegmentedVaeEncoder(plan, weights, opts);
-    const vae16 = parsePackManifest({
-      ...m,
-      unet: undefined,
-      tiling: undefined,
-      vae: {
-        ...m.vae,
-        downscaleFactor: 8,
-        segmentedDecoder: { ...m.vae.segmentedDecoder!, norms: dec.norms, reach: dec.reach },
-        segmentedEncoder: { ...m.vae.segmentedEncoder!, norms: enc.norms, reach: enc.reach },
-      },
-    });
+    const withStats = (stats: 'core-moments' | undefined) =>
+      parsePackManifest({
+        ...m,
+        unet: undefined,
+        tiling: undefined,
+        vae: {
+          ...m.vae,
+          downscaleFactor: 8,
+          segmentedDecoder: {
+            ...m.vae.segmentedDecoder!,
+            norms: dec.norms,
+            reach: dec.reach,
+            stats,
+          },
+          segmentedEncoder: {
+            ...m.vae.segmentedEncoder!,
+            norms: enc.norms,
+            reach: enc.reach,
+            stats,
+          },
+        },
+      });
+    const vae16 = withStats('core-moments');
+    const vae16Input = withStats(undefined);
     // The restore worker's WASM limits by default (workers/restore/packs/pack-limits.ts).
     const wasm = { maxBufferBytes: 512 * 1024 ** 2 };
     const plainTiles = autoTiling(
@@ -146,26 +183,43 @@ describe('estimatePackMemory with a segmented KL VAE', () => {
       }),
       wasm,
     );
+    const old = autoTiling(vae16Input, wasm);
     const t = autoTiling(vae16, wasm);
     const decPerPixel = segmentedBytesPerPixel(dec.norms);
     const encPerPixel = segmentedBytesPerPixel(enc.norms);
+    const decWorking = segmentedBytesPerPixel(dec.norms, 4, 'core-moments');
+    const encWorking = segmentedBytesPerPixel(enc.norms, 4, 'core-moments');
+    const mib = (b: number) => Math.round(b / 2 ** 20);
     console.log(
-      `VAE16 automatic WASM tiles: decoder ${t.decoder.tile} latent px (${Math.round((t.decoder.tile ** 2 * decPerPixel) / 2 ** 20)} MiB returned per run; ` +
-        `${plainTiles.decoder.tile} px without the segmented budget: ${Math.round((plainTiles.decoder.tile ** 2 * decPerPixel) / 2 ** 20)} MiB), ` +
-        `encoder ${t.encoder.tile} px (${Math.round((t.encoder.tile ** 2 * encPerPixel) / 2 ** 20)} MiB; ${plainTiles.encoder.tile} px without)`,
+      `VAE16 automatic WASM tiles: core moments: decoder ${t.decoder.tile} latent px (${mib(t.decoder.tile ** 2 * decWorking)} MiB working set), ` +
+        `encoder ${t.encoder.tile} px (${mib(t.encoder.tile ** 2 * encWorking)} MiB); ` +
+        `whole-input form: decoder ${old.decoder.tile} px (${mib(old.decoder.tile ** 2 * decPerPixel)} MiB returned per run; ` +
+        `${plainTiles.decoder.tile} px without the segmented budget: ${mib(plainTiles.decoder.tile ** 2 * decPerPixel)} MiB), ` +
+        `encoder ${old.encoder.tile} px (${mib(old.encoder.tile ** 2 * encPerPixel)} MiB; ${plainTiles.encoder.tile} px without)`,
     );
     // The largest-buffer rule alone gives 88 latent px: 2.6 GiB of norm inputs returned by one
-    // up-graph run.
+    // up-graph run of the whole-input form, which its budget shrinks.
     expect(plainTiles.decoder.tile).toBe(88);
     expect(plainTiles.decoder.tile ** 2 * decPerPixel).toBeGreaterThan(2.5 * 1024 ** 3);
-    expect(t.decoder.tile ** 2 * decPerPixel).toBeLessThanOrEqual(SEGMENTED_RUN_BUDGET_BYTES);
-    expect((t.decoder.tile + 8) ** 2 * decPerPixel).toBeGreaterThan(SEGMENTED_RUN_BUDGET_BYTES);
-    expect(t.decoder.tile).toBeGreaterThan(2 * dec.reach);
-    expect(t.encoder.tile ** 2 * encPerPixel).toBeLessThanOrEqual(SEGMENTED_RUN_BUDGET_BYTES);
-    expect(t.encoder.tile).toBeLessThan(plainTiles.encoder.tile);
+    expect(old.decoder.tile ** 2 * decPerPixel).toBeLessThanOrEqual(SEGMENTED_RUN_BUDGET_BYTES);
+    expect((old.decoder.tile + 8) ** 2 * decPerPixel).toBeGreaterThan(SEGMENTED_RUN_BUDGET_BYTES);
+    expect(old.decoder.tile).toBeGreaterThan(2 * dec.reach);
+    expect(old.encoder.tile ** 2 * encPerPixel).toBeLessThanOrEqual(SEGMENTED_RUN_BUDGET_BYTES);
+    expect(old.encoder.tile).toBeLessThan(plainTiles.encoder.tile);
+    // Core moments: the working set alone bounds the tile, within its budget (48 px for VAE16's
+    // decoder, the largest whose renderer peak stayed under 2 GB in bench/kl-vae-memory.ts).
+    expect(t.decoder.tile ** 2 * decWorking).toBeLessThanOrEqual(SEGMENTED_MOMENTS_BUDGET_BYTES);
+    expect((t.decoder.tile + 8) ** 2 * decWorking).toBeGreaterThan(SEGMENTED_MOMENTS_BUDGET_BYTES);
+    expect(t.encoder.tile ** 2 * encWorking).toBeLessThanOrEqual(SEGMENTED_MOMENTS_BUDGET_BYTES);
+    expect(t.decoder.tile).toBe(48);
+    expect(t.decoder.tile).toBeGreaterThan(old.decoder.tile);
+    expect(t.encoder.tile).toBeGreaterThanOrEqual(old.encoder.tile);
     // A smaller device budget (fault recovery) shrinks the tile further.
     const small = autoTiling(vae16, { maxBufferBytes: 128 * 1024 ** 2 });
     expect(small.decoder.tile).toBeLessThan(t.decoder.tile);
+    expect(autoTiling(vae16Input, { maxBufferBytes: 128 * 1024 ** 2 }).decoder.tile).toBeLessThan(
+      old.decoder.tile,
+    );
     // The whole run's estimate for a 1024² image stays under 1 GiB of activations: the tiles, and
     // the chunked mid graphs (the whole-latent attention alone would be 2 GiB).
     const e = estimatePackMemory(vae16, 'wasm', resolveTiling(vae16, undefined, wasm), {

@@ -149,6 +149,62 @@ describe('tiny KL VAE (GroupNorm, mid attention) in a builder pack', () => {
     const typo = structuredClone(m);
     typo.vae.segmentedEncoder.up = 'x.onnx';
     expect(() => parsePackManifest(typo)).toThrow('vae.segmentedEncoder.up: unknown field');
+    // What the graphs return of each norm's input: core moments, or (absent) the whole input.
+    expect(m.vae.segmentedDecoder.stats).toBe('core-moments');
+    expect(m.vae.segmentedEncoder.stats).toBe('core-moments');
+    for (const bad of ['input', 'moments', 1]) {
+      const badStats = structuredClone(m);
+      badStats.vae.segmentedDecoder.stats = bad;
+      expect(() => parsePackManifest(badStats)).toThrow('vae.segmentedDecoder.stats');
+    }
+    const badEncStats = structuredClone(m);
+    badEncStats.vae.segmentedEncoder.stats = 'core_moments';
+    expect(() => parsePackManifest(badEncStats)).toThrow('vae.segmentedEncoder.stats');
+    const noStats = structuredClone(m);
+    delete noStats.vae.segmentedDecoder.stats;
+    expect(parsePackManifest(noStats).vae.segmentedDecoder?.stats).toBeUndefined();
+  });
+
+  it('a pack whose segmented graphs return whole norm inputs (built before core moments) runs as before', async () => {
+    const packDir = path.join(dir, 'tiny');
+    const inputDir = path.join(dir, 'tiny-input');
+    fs.cpSync(packDir, inputDir, { recursive: true });
+    // writeTinySdPack's VAE weights: seed + 1.
+    const config = parseVaeConfig(TINY_VAE);
+    const weights = new RandomWeightSource(vaeTensorSpecs(planVae(config)), 4);
+    addSegmentedVaeToPack(inputDir, weights, config, {
+      precision: 'fp32',
+      form: 'plain',
+      statsForm: 'input',
+    });
+    const m = JSON.parse(fs.readFileSync(path.join(inputDir, 'manifest.json'), 'utf8'));
+    expect(m.vae.segmentedDecoder.stats).toBeUndefined();
+    expect(m.vae.segmentedEncoder.stats).toBeUndefined();
+    const old = await loadPack(dirPackSource(inputDir), runtime);
+    const moments = await loadPack(dirPackSource(packDir), runtime);
+    try {
+      const norm = m.vae.segmentedDecoder.norms[0].name;
+      expect(old.sessions.vaeDecoderUp?.outputNames).toContain(`${norm}.input`);
+      expect(old.sessions.vaeDecoderUp?.inputNames).not.toContain('core');
+      expect(moments.sessions.vaeDecoderUp?.outputNames).toContain(`${norm}.core_m2`);
+      const image = syntheticPhoto(12, 12, 4);
+      const tiling = { encoder: { tile: 32, overlap: 8 }, decoder: { tile: 16, overlap: 2 } };
+      const a = await run(old, image, { tiling });
+      const b = await run(moments, image, { tiling });
+      expect(runsOf(a.stages, 'encode')).toBe(runsOf(b.stages, 'encode'));
+      expect(runsOf(a.stages, 'decode')).toBe(runsOf(b.stages, 'decode'));
+      expect(runsOf(b.stages, 'decode')).toBeGreaterThan(
+        2 * (m.vae.segmentedDecoder.norms.length + 1),
+      );
+      const db = psnrRgb(a.out, b.out);
+      console.log(
+        `tiny KL pack through runPack, tiled: whole-input vs core-moments graphs ${db.toFixed(1)} dB`,
+      );
+      expect(db).toBeGreaterThanOrEqual(50);
+    } finally {
+      await old.release();
+      await moments.release();
+    }
   });
 
   it('a pack without the segmented sections (an older pack) loads and runs as before', async () => {

@@ -2,7 +2,9 @@
  * Seam-free tiled decoding for AutoencoderKL (engine/latent/kl-vae/): a tiny random-weight VAE
  * with GroupNorm and mid-block attention, built by the project's builder in its plain form (the
  * untiled reference) and its segmented form (the mid graph split at the attention, run over
- * chunks of query rows, and the whole mid graph older packs carry), run on onnxruntime-node.
+ * chunks of query rows, and the whole mid graph older packs carry; GroupNorm moments over tile
+ * cores computed in the graphs, and the whole norm inputs older packs return), run on
+ * onnxruntime-node.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -72,6 +74,9 @@ const ROWS = 37;
 let dec: SegmentedKlDecoder;
 let decWhole: SegmentedKlDecoder;
 let encoderWhole: Parameters<typeof encodeSegmented>[0];
+/** The older 'input' form: the graphs return each norm's whole input. */
+let decInput: SegmentedKlDecoder;
+let encoderInput: Parameters<typeof encodeSegmented>[0];
 let latent: PlanarImage;
 let reference: Float32Array;
 
@@ -116,6 +121,7 @@ beforeAll(async () => {
     mid: await loadChunked(seg.chunked, 'mid'),
     up: await load(seg.up, 'up'),
     norms: seg.norms,
+    stats: seg.stats,
     reach: seg.reach,
     factor: plan.downscaleFactor,
     attentionRows: ROWS,
@@ -123,6 +129,9 @@ beforeAll(async () => {
   const whole = buildSegmentedVaeDecoder(plan, weights, opts, 'whole');
   expect(whole.chunked).toBeUndefined();
   decWhole = { ...dec, mid: await loadWhole(whole.mid, 'mid-whole'), attentionRows: undefined };
+  const inputForm = buildSegmentedVaeDecoder(plan, weights, opts, 'chunked', 'input');
+  expect(inputForm.stats).toBe('input');
+  decInput = { ...dec, up: await load(inputForm.up, 'up-input'), stats: 'input' };
   // Smooth like a real latent, plus a little detail.
   const detail = signal(16 * W * H, 0.37, 1);
   plainEncoder = await load(buildVaeEncoderGraph(plan, weights, opts), 'plain-encoder');
@@ -131,12 +140,19 @@ beforeAll(async () => {
     down: await load(segEnc.down, 'enc-down'),
     mid: await loadChunked(segEnc.chunked, 'enc-mid'),
     norms: segEnc.norms,
+    stats: segEnc.stats,
     reach: segEnc.reach,
     factor: plan.downscaleFactor,
     attentionRows: ROWS,
   };
   const segEncWhole = buildSegmentedVaeEncoder(plan, weights, opts, 'whole');
   encoderWhole = { ...encoder, mid: await loadWhole(segEncWhole.mid, 'enc-mid-whole') };
+  const segEncInput = buildSegmentedVaeEncoder(plan, weights, opts, 'chunked', 'input');
+  encoderInput = {
+    ...encoder,
+    down: await load(segEncInput.down, 'enc-down-input'),
+    stats: 'input',
+  };
   latent = { channels: 16, width: W, height: H, data: new Float32Array(16 * W * H) };
   for (let c = 0; c < 16; c++)
     for (let y = 0; y < H; y++)
@@ -170,7 +186,60 @@ describe('GroupStats', () => {
   });
 });
 
+describe('GroupStats.addMoments', () => {
+  it('merges per-channel moments with the between-channel and between-tile terms', () => {
+    const w = 5;
+    const h = 3;
+    const C = 4;
+    const data = Float32Array.from(
+      { length: C * w * h },
+      (_, i) => 3 * Math.floor(i / 7) + (i % 4),
+    );
+    const whole = new GroupStats(C, 2);
+    whole.add(data, w, h, { x: 0, y: 0, width: w, height: h });
+    const parts = new GroupStats(C, 2);
+    for (const [x0, x1] of [
+      [0, 2],
+      [2, w],
+    ]) {
+      const mean = new Float32Array(C);
+      const m2 = new Float32Array(C);
+      const n = (x1 - x0) * h;
+      for (let c = 0; c < C; c++) {
+        let sum = 0;
+        for (let y = 0; y < h; y++) for (let x = x0; x < x1; x++) sum += data[(c * h + y) * w + x];
+        mean[c] = sum / n;
+        for (let y = 0; y < h; y++)
+          for (let x = x0; x < x1; x++) m2[c] += (data[(c * h + y) * w + x] - mean[c]) ** 2;
+      }
+      parts.addMoments(n, mean, m2);
+    }
+    const a = whole.perChannel(0);
+    const b = parts.perChannel(0);
+    expect(parts.count(1)).toBe(whole.count(1));
+    for (let c = 0; c < C; c++) {
+      expect(b.mean[c]).toBeCloseTo(a.mean[c], 5);
+      expect(b.invstd[c]).toBeCloseTo(a.invstd[c], 5);
+    }
+    expect(() => parts.addMoments(1, new Float32Array(3), new Float32Array(3))).toThrow();
+  });
+});
+
 describe('segmented AutoencoderKL decoder', () => {
+  it('returns core moments per norm (and the older form whole inputs)', () => {
+    const outs = dec.up.outputNames;
+    expect(dec.up.inputNames).toContain('core');
+    for (const n of dec.norms) {
+      expect(outs).toContain(`${n.name}.core_mean`);
+      expect(outs).toContain(`${n.name}.core_m2`);
+      expect(outs).not.toContain(`${n.name}.input`);
+    }
+    expect(decInput.up.inputNames).not.toContain('core');
+    expect(decInput.up.outputNames).toContain(`${dec.norms[0].name}.input`);
+    expect(encoder.down.inputNames).toContain('core');
+    expect(encoder.down.outputNames).toContain(`${encoder.norms.at(-1)!.name}.core_m2`);
+  });
+
   it('has cores that tile the latent exactly once with room for the receptive reach', () => {
     const tiles = segmentedTiles(W, H, TILE, dec.reach);
     expect(tiles.length).toBeGreaterThan(4);
@@ -261,6 +330,24 @@ describe('segmented AutoencoderKL decoder', () => {
     expect(dbFast).toBeGreaterThan(dbNaive);
   });
 
+  it('the older whole-input form decodes tiled as before, matching the core-moments form', async () => {
+    let runs = 0;
+    const old = await decodeSegmented(decInput, latent, {
+      tensors: runtime,
+      tile: TILE,
+      onRun: () => runs++,
+    });
+    const moments = await decodeSegmented(dec, latent, { tensors: runtime, tile: TILE });
+    const dbOld = psnr(old.data, reference);
+    const dbForms = psnr(moments.data, old.data);
+    console.log(
+      `tiled decode, whole-input form vs untiled ${dbOld.toFixed(1)} dB; core-moments vs whole-input form ${dbForms.toFixed(1)} dB`,
+    );
+    expect(runs).toBe(segmentedRunCount(decInput, W, H, TILE));
+    expect(dbOld).toBeGreaterThanOrEqual(50);
+    expect(dbForms).toBeGreaterThanOrEqual(50);
+  });
+
   it('stops when aborted', async () => {
     const ac = new AbortController();
     ac.abort(new Error('stop'));
@@ -323,6 +410,14 @@ describe('segmented AutoencoderKL encoder', () => {
     expect(dbEncode).toBeGreaterThanOrEqual(50);
     expect(dbRoundTrip).toBeGreaterThanOrEqual(50);
     expect(dbChunks).toBeGreaterThan(90);
+    const oldForm = await encodeSegmented(encoderInput, image, { tensors: runtime, tile: 32 });
+    const dbOld = psnr(oldForm.data, ref);
+    const dbForms = psnr(tiled.data, oldForm.data);
+    console.log(
+      `tiled encoder, whole-input form vs untiled ${dbOld.toFixed(1)} dB; core-moments vs whole-input form ${dbForms.toFixed(1)} dB`,
+    );
+    expect(dbOld).toBeGreaterThanOrEqual(50);
+    expect(dbForms).toBeGreaterThanOrEqual(50);
   });
 });
 
@@ -338,6 +433,7 @@ describe('runPack with a segmented KL decoder', () => {
     try {
       expect(pack.manifest.vae.segmentedDecoder?.norms.length).toBe(9);
       expect(pack.manifest.vae.segmentedDecoder?.mid).toBeUndefined();
+      expect(pack.manifest.vae.segmentedDecoder?.stats).toBe('core-moments');
       expect(pack.sessions.vaeDecoderUp).toBeDefined();
       expect(pack.sessions.vaeDecoderMidAttention).toBeDefined();
       const image = syntheticPhoto(16, 14, 5);

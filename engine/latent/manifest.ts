@@ -149,6 +149,14 @@ const ChunkedMidSchema = v.strictObject({
   post: relativePath,
 });
 
+/**
+ * What a segmented graph returns of each GroupNorm's input (engine/latent/kl-vae/): with
+ * 'core-moments' it takes `core` int64 [4] = (x0, y0, x1, y1), the tile's core in its input
+ * pixels, and returns `${norm}.core_mean` and `${norm}.core_m2` [1, C] (float32, per channel over
+ * the core); absent, it returns the whole input as `${norm}.input` (packs built before).
+ */
+const SegmentedStatsSchema = v.optional(v.picklist(['core-moments']));
+
 /** The mid graph's files: the whole one, or the chunked form's three. */
 function midGraphPaths(seg: { mid?: string; chunkedMid?: v.InferOutput<typeof ChunkedMidSchema> }) {
   const c = seg.chunkedMid;
@@ -171,8 +179,8 @@ const VaeSchema = v.strictObject({
   /**
    * The AutoencoderKL decoder split for seam-free tiling (engine/latent/kl-vae/): `mid` takes
    * latent_sample and returns `hidden` (or `chunkedMid` does, its attention in query chunks); `up`
-   * takes `hidden` plus each norm's `.mean` / `.invstd` and returns `sample` and each norm's
-   * `.input`.
+   * takes `hidden` plus each norm's `.mean` / `.invstd` and returns `sample` and, per `stats`,
+   * each norm's core moments or its `.input`.
    */
   segmentedDecoder: v.optional(
     v.strictObject({
@@ -182,6 +190,7 @@ const VaeSchema = v.strictObject({
       up: relativePath,
       /** Latent pixels of context an output pixel of `up` needs per side. */
       reach: positiveInt,
+      stats: SegmentedStatsSchema,
       norms: v.pipe(
         v.array(
           v.strictObject({
@@ -198,7 +207,8 @@ const VaeSchema = v.strictObject({
   ),
   /**
    * The AutoencoderKL encoder split the same way: `down` takes `sample` plus each norm's `.mean` /
-   * `.invstd` and returns `hidden` (latent resolution) and each norm's `.input`; `mid` (or
+   * `.invstd` and returns `hidden` (latent resolution) and, per `stats`, each norm's core moments
+   * or its `.input`; `mid` (or
    * `chunkedMid`) takes `hidden` and returns `latent_parameters`.
    */
   segmentedEncoder: v.optional(
@@ -208,6 +218,7 @@ const VaeSchema = v.strictObject({
       chunkedMid: v.optional(ChunkedMidSchema),
       /** Image pixels of context an output pixel of `down` needs per side. */
       reach: positiveInt,
+      stats: SegmentedStatsSchema,
       norms: v.pipe(
         v.array(
           v.strictObject({

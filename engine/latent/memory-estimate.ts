@@ -35,13 +35,28 @@ function gb(bytes: number): string {
 type SegNorm = { channels: number; scale: number };
 
 /**
- * Bytes one run of a segmented KL graph (the decoder's `up`, the encoder's `down`) returns per
- * pixel of its input: every norm's input is a graph output, so all of them are live at once
- * (engine/latent/kl-vae/), plus the largest of them again for the graph's own temporaries.
+ * Activations of the largest norm input's size that one run of a segmented graph in the
+ * 'core-moments' form holds at once (a resnet's input kept for its residual, the normalized
+ * value, the conv output and the norm's own temporaries).
  */
-export function segmentedBytesPerPixel(norms: readonly SegNorm[], bytesPerValue = 4): number {
+export const SEGMENTED_WORKING_ACTIVATIONS = 4;
+
+/**
+ * Bytes one run of a segmented KL graph (the decoder's `up`, the encoder's `down`) holds per
+ * pixel of its input. In the older 'input' form every norm's input is a graph output, so all of
+ * them are live at once (engine/latent/kl-vae/), plus the largest of them again for the graph's
+ * own temporaries; in the 'core-moments' form the outputs are 2·C floats per norm and the run
+ * holds only its working set (SEGMENTED_WORKING_ACTIVATIONS of the largest norm input).
+ */
+export function segmentedBytesPerPixel(
+  norms: readonly SegNorm[],
+  bytesPerValue = 4,
+  stats?: 'core-moments',
+): number {
   const values = norms.map((n) => n.channels * n.scale * n.scale);
-  return (values.reduce((a, b) => a + b, 0) + Math.max(0, ...values)) * bytesPerValue;
+  const largest = Math.max(0, ...values);
+  if (stats === 'core-moments') return SEGMENTED_WORKING_ACTIVATIONS * largest * bytesPerValue;
+  return (values.reduce((a, b) => a + b, 0) + largest) * bytesPerValue;
 }
 
 /**
@@ -80,20 +95,20 @@ export function estimatePackMemory(
   const unet = m.unet
     ? Math.max(t ** 4 * mem.unetBytesPerTokenPair, t * t * mem.unetBytesPerLatentPixel)
     : 0;
-  // Segmented KL graphs: their tiled runs return every norm's input, and their mid graphs run
-  // on the whole latent (the attention is quadratic in it).
+  // Segmented KL graphs: their tiled runs (the older form returns every norm's input), and
+  // their mid graphs run on the whole latent (the attention is quadratic in it).
   const f = m.vae.downscaleFactor;
   const segDec = m.vae.segmentedDecoder;
   const segEnc = m.vae.segmentedEncoder;
   let seg = 0;
   if (segDec) {
     const t = Math.max(tiling.decoder.tile, 2 * segDec.reach + 1);
-    seg = Math.max(seg, t * t * segmentedBytesPerPixel(segDec.norms));
+    seg = Math.max(seg, t * t * segmentedBytesPerPixel(segDec.norms, 4, segDec.stats));
   }
   if (segEnc) {
     const overlap = Math.ceil((2 * segEnc.reach + f) / f) * f;
     const t = Math.max(tiling.encoder.tile, overlap + f);
-    seg = Math.max(seg, t * t * segmentedBytesPerPixel(segEnc.norms));
+    seg = Math.max(seg, t * t * segmentedBytesPerPixel(segEnc.norms, 4, segEnc.stats));
   }
   if (image && (segDec || segEnc)) {
     const n = Math.ceil(image.width / f) * Math.ceil(image.height / f);

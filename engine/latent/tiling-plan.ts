@@ -24,18 +24,32 @@ export interface DeviceLimits {
 }
 
 /**
- * The working set one run of a segmented KL graph (the decoder's `up`, the encoder's `down`;
- * engine/latent/kl-vae/) may take, whatever the device: such a run returns every GroupNorm's
- * input at once (segmentedBytesPerPixel: ~340 KiB per latent pixel for GenDR's VAE16 decoder), so
- * its tile is sized by the sum of its outputs, not by the largest one. The budget is the smaller
- * of this and the device's largest buffer (maxBufferBytes, 512 MiB on WASM by default, and
- * scaled down by fault recovery). On WASM the run shares the 4 GiB heap with the weights (VAE16's
- * pack: ~0.9 GiB loaded) and the stage's whole-image buffers, and 512 MiB keeps the renderer's
- * peak near 1.4 GB (bench/kl-vae-memory.ts: VAE16, 32² latent tiles, 352 MiB returned per run),
- * well under 2 GB; the 88-pixel tile the largest-buffer rule alone gives VAE16 would return
- * 2.6 GiB in one run.
+ * The working set one run of a segmented KL graph in the older 'input' form (the decoder's `up`,
+ * the encoder's `down`; engine/latent/kl-vae/) may take, whatever the device: such a run returns
+ * every GroupNorm's input at once (segmentedBytesPerPixel: ~340 KiB per latent pixel for GenDR's
+ * VAE16 decoder), so its tile is sized by the sum of its outputs, not by the largest one. The
+ * budget is the smaller of this and the device's largest buffer (maxBufferBytes, 512 MiB on WASM
+ * by default, and scaled down by fault recovery). On WASM the run shares the 4 GiB heap with the
+ * weights (VAE16's pack: ~0.9 GiB loaded) and the stage's whole-image buffers, and 512 MiB keeps
+ * the renderer's peak near 1.4 GB (bench/kl-vae-memory.ts: VAE16, 32² latent tiles, 352 MiB
+ * returned per run), well under 2 GB; the 88-pixel tile the largest-buffer rule alone gives VAE16
+ * would return 2.6 GiB in one run.
  */
 export const SEGMENTED_RUN_BUDGET_BYTES = 512 * 1024 ** 2;
+
+/**
+ * The working set one run of a segmented KL graph in the 'core-moments' form may take (the
+ * smaller of this and the device's largest buffer). Such a run returns 2·C floats per norm, so
+ * only its own activations count (segmentedBytesPerPixel: SEGMENTED_WORKING_ACTIVATIONS of the
+ * largest norm input, 128 KiB per latent pixel for VAE16's decoder, 2 KiB per image pixel for its
+ * encoder). Measured in Chromium on WASM (bench/kl-vae-memory.ts, VAE16, 128² latent, the mid
+ * graph and the first up-graph tiles), the renderer peaks at 1890 MiB with 48² decoder tiles
+ * (288 MiB by this count), 2008 MiB with 56² (392 MiB) and 3943 MiB with the 88² the
+ * largest-buffer rule alone gives; 384 MiB keeps VAE16 at 48-px decoder tiles (651 runs for a
+ * 128² latent, against 7515 with the 'input' form's 32 px) and 384-px encoder tiles, whose
+ * activations are as large.
+ */
+export const SEGMENTED_MOMENTS_BUDGET_BYTES = 384 * 1024 ** 2;
 
 /** OSEDiff's UNet tiling, used for every pack that says nothing else. */
 export const DEFAULT_UNET_TILE = { tile: 96, overlap: 32, sigma: 0.1 };
@@ -75,21 +89,33 @@ export function autoTiling(m: PackManifest, limits: DeviceLimits): LatentTiling 
     (mem.decoderBytesPerLatentPixel ?? DEFAULT_MEMORY.decoderBytesPerLatentPixel) * half;
   const unetPair = (mem.unetBytesPerTokenPair ?? DEFAULT_MEMORY.unetBytesPerTokenPair) * half;
   const unetLinear = (mem.unetBytesPerLatentPixel ?? 4096) * half;
-  // Segmented KL graphs: every norm's input comes back from each run (see SEGMENTED_RUN_BUDGET_BYTES).
-  const segBudget = Math.min(SEGMENTED_RUN_BUDGET_BYTES, limits.maxBufferBytes);
+  // Segmented KL graphs: what one run holds (see SEGMENTED_RUN_BUDGET_BYTES and
+  // SEGMENTED_MOMENTS_BUDGET_BYTES), under the form's budget and the device's largest buffer.
   const segDec = m.vae.segmentedDecoder;
   const segEnc = m.vae.segmentedEncoder;
   const bytesPerValue = 4 * half;
-  const segDecBytes = segDec ? segmentedBytesPerPixel(segDec.norms, bytesPerValue) : 0;
-  const segEncBytes = segEnc ? segmentedBytesPerPixel(segEnc.norms, bytesPerValue) : 0;
+  const seg = (s: typeof segDec | typeof segEnc) =>
+    s
+      ? {
+          bytes: segmentedBytesPerPixel(s.norms, bytesPerValue, s.stats),
+          budget: Math.min(
+            s.stats === 'core-moments'
+              ? SEGMENTED_MOMENTS_BUDGET_BYTES
+              : SEGMENTED_RUN_BUDGET_BYTES,
+            limits.maxBufferBytes,
+          ),
+        }
+      : { bytes: 0, budget: Infinity };
+  const sd = seg(segDec);
+  const se = seg(segEnc);
   const max = limits.maxBufferBytes;
   const encTile = largestTile(
-    (t) => t * t * encBytes <= max && t * t * segEncBytes <= segBudget,
+    (t) => t * t * encBytes <= max && t * t * se.bytes <= se.budget,
     8 * f,
     2048,
   );
   const decTile = largestTile(
-    (t) => t * t * decBytes <= max && t * t * segDecBytes <= segBudget,
+    (t) => t * t * decBytes <= max && t * t * sd.bytes <= sd.budget,
     8,
     256,
   );

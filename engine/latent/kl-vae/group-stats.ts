@@ -3,7 +3,8 @@
  *
  * Each tile adds only its core (the part of the image it owns), so every pixel counts once. Per
  * tile and group the values are reduced in float64 to a count, a mean and M2 = Σ(x − mean)², and
- * tiles are merged with Chan et al.'s pairwise update, whose M2 carries the between-tile term
+ * tiles are merged with Chan et al.'s pairwise update (addMoments merges per-channel moments that a
+ * graph computed over the core the same way), whose M2 carries the between-tile term
  * δ²·nA·nB/(nA + nB): averaging per-tile variances without it underestimates the variance
  * wherever tile means differ.
  */
@@ -66,6 +67,21 @@ export class GroupStats {
       }
       this.merge(g, nB, meanB, m2B);
     }
+  }
+
+  /**
+   * Adds per-channel moments over one tile's core (`count` values per channel: a segmented
+   * graph's `core_mean` / `core_m2` outputs). Each channel is merged into its group as a partial
+   * of its own, so the merge carries the between-channel and between-tile terms.
+   */
+  addMoments(count: number, mean: Float32Array, m2: Float32Array): void {
+    const { channels, groups } = this;
+    if (mean.length !== channels || m2.length !== channels) {
+      throw new Error(`moments of ${mean.length}/${m2.length} channels, expected ${channels}`);
+    }
+    if (count === 0) return;
+    const per = channels / groups;
+    for (let c = 0; c < channels; c++) this.merge(Math.floor(c / per), count, mean[c], m2[c]);
   }
 
   /** Merges one group's partial statistics (count, mean, M2). */

@@ -9,7 +9,10 @@
  *    reach, so each tile's core (the tile cut at the middle of each overlap) is computed exactly;
  * 3. GroupNorm by GroupNorm, the norm's input is gathered over every tile's core (GroupStats,
  *    float64) and the global statistics are fed to every tile: norm k's input depends only on
- *    norms before k, so pass k yields it exactly. The last pass decodes.
+ *    norms before k, so pass k yields it exactly. The last pass decodes. Graphs with the
+ *    'core-moments' form take the core as the `core` input and return each norm's per-channel
+ *    float32 mean and M2 over it (2·C values a norm), merged here with the parallel-variance
+ *    update; graphs of the older 'input' form return each norm's whole input, reduced here.
  *
  * 'exact' costs (norms + 1) tiled passes of the up graph; 'fast' measures the statistics with the
  * same passes over a 2×-downscaled copy of the mid output (a quarter of the pixels) and then
@@ -22,12 +25,15 @@ import { cropPlanar, createPlanar, type PlanarImage } from '../planar.ts';
 import { floatTensor, type FloatType } from '../tensors.ts';
 import { tileStarts } from '../tiling.ts';
 import { midRunCount, runFor, runMid, type ChunkedMid, type KlMid } from './chunked-attention.ts';
-import { GroupStats } from './group-stats.ts';
+import { GroupStats, type CoreRect } from './group-stats.ts';
 
 export { runFor };
 
 export interface KlNorm {
-  /** I/O name stem: inputs `${name}.mean`, `${name}.invstd`, output `${name}.input`. */
+  /**
+   * I/O name stem: inputs `${name}.mean`, `${name}.invstd`; outputs `${name}.core_mean` and
+   * `${name}.core_m2` ('core-moments') or `${name}.input` ('input').
+   */
   name: string;
   channels: number;
   groups: number;
@@ -36,11 +42,16 @@ export interface KlNorm {
   scale: number;
 }
 
+/** What a segmented graph returns of each norm's input (the manifest's `stats`; see the head). */
+export type KlStatsForm = 'core-moments' | 'input';
+
 export interface SegmentedKlDecoder {
   /** One session, or the chunked-attention form's three (chunked-attention.ts). */
   mid: KlMid;
   up: EngineSession;
   norms: readonly KlNorm[];
+  /** Default 'input' (packs whose manifest has no `stats`). */
+  stats?: KlStatsForm;
   /** Latent pixels of context each output pixel of the up graph needs per side. */
   reach: number;
   /** Output pixels per latent pixel. */
@@ -140,6 +151,44 @@ export function statFeeds(
   return feeds;
 }
 
+/** The `core` feed: a tile's core (x0, y0, x1, y1) in the graph's input pixels. */
+export function coreFeed(
+  tensors: TensorFactory,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): EngineTensor {
+  return tensors.tensor('int64', BigInt64Array.from([x0, y0, x1, y1], BigInt), [4]);
+}
+
+/**
+ * Runs one tile of a segmented graph for `norm` and adds the statistics of its core (`core` in
+ * activation pixels of a `width` × `height` activation) to `acc`. `feeds` holds `core` where the
+ * form is 'core-moments'.
+ */
+export async function addTileStats(
+  session: EngineSession,
+  feeds: Record<string, EngineTensor>,
+  norm: KlNorm,
+  form: KlStatsForm,
+  acc: GroupStats,
+  width: number,
+  height: number,
+  core: CoreRect,
+): Promise<void> {
+  if (form === 'input') {
+    const [act] = await runFor(session, feeds, [`${norm.name}.input`]);
+    acc.add(act, width, height, core);
+    return;
+  }
+  const [mean, m2] = await runFor(session, feeds, [
+    `${norm.name}.core_mean`,
+    `${norm.name}.core_m2`,
+  ]);
+  acc.addMoments(core.width * core.height, mean, m2);
+}
+
 /** Every norm's global statistics over `hidden`, one tiled pass per norm. */
 async function measureStats(
   dec: SegmentedKlDecoder,
@@ -148,6 +197,7 @@ async function measureStats(
   known: (Stats | undefined)[] = [],
 ): Promise<Stats[]> {
   const type = dec.type ?? 'float32';
+  const form = dec.stats ?? 'input';
   const tiles = segmentedTiles(hidden.width, hidden.height, o.tile, dec.reach);
   const single = tiles.length === 1;
   const stats = [...known];
@@ -158,25 +208,44 @@ async function measureStats(
     for (const t of tiles) {
       o.signal?.throwIfAborted();
       const crop = single ? hidden : cropPlanar(hidden, t.x.start, t.y.start, t.width, t.height);
-      const feeds = statFeeds(dec, o.tensors, stats);
+      const feeds = tileFeeds(dec, o.tensors, stats, t);
       feeds.hidden = floatTensor(o.tensors, type, crop.data, [
         1,
         hidden.channels,
         t.height,
         t.width,
       ]);
-      const [act] = await runFor(dec.up, feeds, [`${norm.name}.input`]);
-      o.onRun?.();
-      acc.add(act, t.width * s, t.height * s, {
+      await addTileStats(dec.up, feeds, norm, form, acc, t.width * s, t.height * s, {
         x: (t.x.core0 - t.x.start) * s,
         y: (t.y.core0 - t.y.start) * s,
         width: (t.x.core1 - t.x.core0) * s,
         height: (t.y.core1 - t.y.core0) * s,
       });
+      o.onRun?.();
     }
     stats[k] = acc.perChannel(norm.eps);
   }
   return stats as Stats[];
+}
+
+/** The statistics feeds of one up-graph tile, and its `core` in the 'core-moments' form. */
+function tileFeeds(
+  dec: SegmentedKlDecoder,
+  tensors: TensorFactory,
+  stats: readonly (Stats | undefined)[],
+  t: { x: AxisTile; y: AxisTile },
+): Record<string, EngineTensor> {
+  const feeds = statFeeds(dec, tensors, stats);
+  if ((dec.stats ?? 'input') === 'core-moments') {
+    feeds.core = coreFeed(
+      tensors,
+      t.x.core0 - t.x.start,
+      t.y.core0 - t.y.start,
+      t.x.core1 - t.x.start,
+      t.y.core1 - t.y.start,
+    );
+  }
+  return feeds;
 }
 
 /** 2×2 box average (edges repeat on odd sizes). */
@@ -257,7 +326,7 @@ export async function decodeSegmented(
   for (const t of tiles) {
     o.signal?.throwIfAborted();
     const crop = single ? hidden : cropPlanar(hidden, t.x.start, t.y.start, t.width, t.height);
-    const feeds = statFeeds(dec, o.tensors, stats);
+    const feeds = tileFeeds(dec, o.tensors, stats, t);
     feeds.hidden = floatTensor(o.tensors, type, crop.data, [1, hidden.channels, t.height, t.width]);
     const [sample] = await runFor(dec.up, feeds, ['sample']);
     o.onRun?.();

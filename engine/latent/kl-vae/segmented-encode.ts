@@ -6,7 +6,9 @@
  * segmented-decode.ts; the cores of its output are assembled into the whole latent-resolution
  * activation, and the mid graph (mid block with attention, conv_norm_out, conv_out, quant_conv)
  * runs on it once, untiled (its attention in chunks of query rows where the pack has the chunked
- * form: chunked-attention.ts). Costs (norms + 1) tiled passes of the down graph.
+ * form: chunked-attention.ts). Costs (norms + 1) tiled passes of the down graph. In the
+ * 'core-moments' form the down graph takes the tile's core in image pixels (`core`) and returns
+ * each norm's moments over it at the norm's resolution (multiples of the factor, so exact).
  */
 import type { EngineSession, TensorFactory } from '../../session.ts';
 import { createPlanar, cropPlanar, type PlanarImage } from '../planar.ts';
@@ -14,7 +16,14 @@ import { floatTensor, type FloatType } from '../tensors.ts';
 import { tileStarts } from '../tiling.ts';
 import { GroupStats } from './group-stats.ts';
 import { midRunCount, runMid, type KlMid } from './chunked-attention.ts';
-import { runFor, statFeeds, type KlNorm } from './segmented-decode.ts';
+import {
+  addTileStats,
+  coreFeed,
+  runFor,
+  statFeeds,
+  type KlNorm,
+  type KlStatsForm,
+} from './segmented-decode.ts';
 
 export interface SegmentedKlEncoder {
   down: EngineSession;
@@ -22,6 +31,8 @@ export interface SegmentedKlEncoder {
   mid: KlMid;
   /** The down graph's norms; `scale` is activation pixels per image pixel (1, ½, ¼ …). */
   norms: readonly KlNorm[];
+  /** Default 'input' (packs whose manifest has no `stats`). */
+  stats?: KlStatsForm;
   /** Image pixels of context each output pixel of the down graph needs per side. */
   reach: number;
   /** Image pixels per latent pixel. */
@@ -110,6 +121,7 @@ export async function encodeSegmented(
   o: SegmentedEncodeOptions,
 ): Promise<PlanarImage> {
   const type = enc.type ?? 'float32';
+  const form = enc.stats ?? 'input';
   const f = enc.factor;
   const { width: W, height: H } = image;
   if (W % f || H % f) throw new Error(`image ${W}×${H} is not a multiple of ${f}`);
@@ -127,9 +139,15 @@ export async function encodeSegmented(
       const crop = single ? image : cropPlanar(image, x.start, y.start, xs.len, ys.len);
       const feeds = statFeeds(enc, o.tensors, stats);
       feeds.sample = floatTensor(o.tensors, type, crop.data, [1, 3, ys.len, xs.len]);
-      const name = norm ? `${norm.name}.input` : 'hidden';
-      const [act] = await runFor(enc.down, feeds, [name]);
-      o.onRun?.();
+      if (form === 'core-moments') {
+        feeds.core = coreFeed(
+          o.tensors,
+          x.core0 - x.start,
+          y.core0 - y.start,
+          x.core1 - x.start,
+          y.core1 - y.start,
+        );
+      }
       const s = norm ? norm.scale : 1 / f;
       const aw = xs.len * s;
       const ah = ys.len * s;
@@ -139,10 +157,13 @@ export async function encodeSegmented(
         width: (x.core1 - x.core0) * s,
         height: (y.core1 - y.core0) * s,
       };
-      if (acc) {
-        acc.add(act, aw, ah, core);
+      if (norm && acc) {
+        await addTileStats(enc.down, feeds, norm, form, acc, aw, ah, core);
+        o.onRun?.();
         continue;
       }
+      const [act] = await runFor(enc.down, feeds, ['hidden']);
+      o.onRun?.();
       const C = act.length / (aw * ah);
       hidden ??= createPlanar(C, W / f, H / f);
       const hw = W / f;

@@ -17,9 +17,13 @@
  *   vae_decoder_up:  hidden → sample [1, 3, h·f, w·f] (up blocks, conv_norm_out, conv_out) with
  *                    every GroupNorm's statistics taken from inputs: for norm `p` the graph takes
  *                    `p.mean` and `p.invstd` [1, C, 1, 1] (per channel, the group's values
- *                    repeated) and applies (x − mean)·invstd·γ + β, and it outputs the norm's
- *                    input as `p.input`. The caller measures each norm's input over the whole
- *                    image (tile cores only) before feeding its statistics.
+ *                    repeated) and applies (x − mean)·invstd·γ + β. It also takes `core` int64
+ *                    [4] = (x0, y0, x1, y1), the tile's core in its input pixels, and outputs the
+ *                    norm input's float32 moments over that core (scaled to the norm's
+ *                    resolution): `p.core_mean` [1, C] and `p.core_m2` [1, C] = Σ(x − core_mean)²
+ *                    per channel (StatsForm 'core-moments', the default). The caller merges them
+ *                    over every tile's core before feeding the norm's statistics. The older
+ *                    'input' form has no `core` and outputs the norm's whole input as `p.input`.
  *
  * and the encoder likewise (vae_encoder_down: conv_in and the down blocks, norms from inputs, run
  * over image tiles; vae_encoder_mid: the mid block, conv_norm_out, conv_out and quant_conv, run
@@ -49,17 +53,77 @@ export interface ExternalNorm {
   scale: number;
 }
 
+/**
+ * What a segmented graph returns of each norm's input: 'core-moments' (the default) its
+ * per-channel mean and M2 over the tile's core, 'input' (packs built before) the whole input.
+ */
+export type StatsForm = 'core-moments' | 'input';
+
 /** An SdGraph whose GroupNorms read their statistics from graph inputs. */
 class ExternalNormGraph extends SdGraph {
   readonly norms: ExternalNorm[] = [];
   /** Activation pixels per input pixel where the next norm will be applied. */
   scale = 1;
+  private core?: string;
+  private readonly coreAt = new Map<number, { starts: string; ends: string; count: string }>();
+
+  constructor(
+    name: string,
+    weights: WeightSource,
+    opts: SdBuildOptions,
+    readonly statsForm: StatsForm,
+  ) {
+    super(name, weights, opts);
+  }
+
+  /** The `core` input scaled to activation pixels at `scale`: Slice bounds and pixel count. */
+  private coreBounds(scale: number): { starts: string; ends: string; count: string } {
+    let b = this.coreAt.get(scale);
+    if (b) return b;
+    const g = this.g;
+    this.core ??= g.input('core', 'int64', [4]);
+    const scaled =
+      scale >= 1
+        ? g.node('Mul', [this.core, g.constI64('core_scale', [scale], [])])
+        : g.node('Div', [this.core, g.constI64('core_scale', [Math.round(1 / scale)], [])]);
+    const part = (from: number, to: number, of = scaled) =>
+      g.node('Slice', [
+        of,
+        g.constI64('core_from', [from]),
+        g.constI64('core_to', [to]),
+        g.constI64('core_axis', [0]),
+      ]);
+    const starts = part(0, 2);
+    const ends = part(2, 4);
+    const size = g.node('Sub', [ends, starts]);
+    const pixels = g.node('Mul', [part(0, 1, size), part(1, 2, size)]);
+    b = { starts, ends, count: g.node('Cast', [pixels], { to: 1 }) };
+    this.coreAt.set(scale, b);
+    return b;
+  }
+
+  /** Outputs `x`'s per-channel float32 mean and M2 over the core. */
+  private coreMoments(prefix: string, x: string, c: number): void {
+    const g = this.g;
+    const { starts, ends, count } = this.coreBounds(this.scale);
+    let core = g.node('Slice', [x, starts, ends, g.constI64('core_axes', [3, 2])]);
+    if (this.precision === 'fp16') core = this.cast(core, 'float32');
+    const axes = g.constI64('moment_axes', [2, 3]);
+    const sum = g.node('ReduceSum', [core, axes], { keepdims: 1 });
+    const mean = g.node('Div', [sum, count]);
+    const d = g.node('Sub', [core, mean]);
+    const m2 = g.node('ReduceSum', [g.node('Mul', [d, d]), axes], { keepdims: 0 });
+    const flat = g.constI64('moment_shape', [1, c]);
+    g.output(g.node('Reshape', [mean, flat]), `${prefix}.core_mean`, 'float32', [1, c]);
+    g.output(g.node('Reshape', [m2, flat]), `${prefix}.core_m2`, 'float32', [1, c]);
+  }
 
   override groupNorm(prefix: string, x: string, groups: number, eps: number): string {
     const c = this.weights.info(`${prefix}.weight`)?.shape[0];
     if (!c) throw new Error(`missing tensor ${prefix}.weight`);
     this.norms.push({ name: prefix, channels: c, groups, eps, scale: this.scale });
-    this.floatOutput(x, `${prefix}.input`, [1, c, `${prefix}.h`, `${prefix}.w`]);
+    if (this.statsForm === 'core-moments') this.coreMoments(prefix, x, c);
+    else this.floatOutput(x, `${prefix}.input`, [1, c, `${prefix}.h`, `${prefix}.w`]);
     const mean = this.floatInput(`${prefix}.mean`, [1, c, 1, 1]);
     const invstd = this.floatInput(`${prefix}.invstd`, [1, c, 1, 1]);
     const normed = this.g.node('Mul', [this.g.node('Sub', [x, mean]), invstd]);
@@ -84,6 +148,7 @@ export interface SegmentedVaeDecoder {
   chunked?: ChunkedMidGraphs;
   up: SdGraph;
   norms: ExternalNorm[];
+  stats: StatsForm;
   /**
    * Latent pixels each output pixel of the up graph depends on beyond its own, per side: tiles
    * that keep this margin around their cores decode the cores exactly.
@@ -171,6 +236,7 @@ export function buildSegmentedVaeDecoder(
   weights: WeightSource,
   opts: SdBuildOptions,
   midForm: MidForm = 'chunked',
+  statsForm: StatsForm = 'core-moments',
 ): SegmentedVaeDecoder {
   const c = plan.config;
   const midCh = c.blockOutChannels[c.blockOutChannels.length - 1];
@@ -198,7 +264,7 @@ export function buildSegmentedVaeDecoder(
     finish(mid, midBlock(mid, m, input(mid)));
   }
 
-  const up = new ExternalNormGraph('vae_decoder_up', weights, opts);
+  const up = new ExternalNormGraph('vae_decoder_up', weights, opts, statsForm);
   let u = up.floatInput('hidden', [1, midCh, 'latent_height', 'latent_width']);
   for (const b of plan.decoder.blocks) {
     for (const r of b.resnets) u = resnet(up, r, u);
@@ -210,7 +276,7 @@ export function buildSegmentedVaeDecoder(
   u = up.silu(up.groupNorm('decoder.conv_norm_out', u, c.normNumGroups, 1e-6));
   u = up.conv('decoder.conv_out', u);
   up.floatOutput(u, 'sample', [1, c.outChannels, 'height', 'width']);
-  return { mid, chunked, up, norms: up.norms, reach: decoderUpReach(plan) };
+  return { mid, chunked, up, norms: up.norms, stats: statsForm, reach: decoderUpReach(plan) };
 }
 
 /** Pack folders of the segmented decoder's and encoder's graphs. */
@@ -220,6 +286,8 @@ export const SEGMENTED_ENCODER_FOLDER = 'vae_encoder_segmented';
 type SegmentedPackOptions = SdBuildOptions & {
   externalData?: WriteModelOptions['externalData'];
   midForm?: MidForm;
+  /** Default 'core-moments'; 'input' writes the form packs had before (still read as it was). */
+  statsForm?: StatsForm;
 };
 
 /**
@@ -273,21 +341,23 @@ export function addSegmentedVaeToPack(
         }
       : { mid: write(seg.mid!, folder, 'mid') };
   if (parts !== 'encoder') {
-    const seg = buildSegmentedVaeDecoder(plan, source, opts, opts.midForm);
+    const seg = buildSegmentedVaeDecoder(plan, source, opts, opts.midForm, opts.statsForm);
     vae.segmentedDecoder = {
       ...writeMid(seg, SEGMENTED_DECODER_FOLDER),
       up: write(seg.up, SEGMENTED_DECODER_FOLDER, 'up'),
       reach: seg.reach,
       norms: seg.norms,
+      ...(seg.stats === 'core-moments' ? { stats: seg.stats } : {}),
     };
   }
   if (parts !== 'decoder') {
-    const seg = buildSegmentedVaeEncoder(plan, source, opts, opts.midForm);
+    const seg = buildSegmentedVaeEncoder(plan, source, opts, opts.midForm, opts.statsForm);
     vae.segmentedEncoder = {
       down: write(seg.down, SEGMENTED_ENCODER_FOLDER, 'down'),
       ...writeMid(seg, SEGMENTED_ENCODER_FOLDER),
       reach: seg.reach,
       norms: seg.norms,
+      ...(seg.stats === 'core-moments' ? { stats: seg.stats } : {}),
     };
   }
   const sorted = Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
@@ -315,6 +385,7 @@ export interface SegmentedVaeEncoder {
   chunked?: ChunkedMidGraphs;
   /** The down graph's norms; `scale` is activation pixels per image pixel (1, ½, ¼ …). */
   norms: ExternalNorm[];
+  stats: StatsForm;
   /** Image pixels of context each hidden pixel needs per side. */
   reach: number;
 }
@@ -338,10 +409,11 @@ export function buildSegmentedVaeEncoder(
   weights: WeightSource,
   opts: SdBuildOptions,
   midForm: MidForm = 'chunked',
+  statsForm: StatsForm = 'core-moments',
 ): SegmentedVaeEncoder {
   const c = plan.config;
   const last = c.blockOutChannels[c.blockOutChannels.length - 1];
-  const down = new ExternalNormGraph('vae_encoder_down', weights, opts);
+  const down = new ExternalNormGraph('vae_encoder_down', weights, opts, statsForm);
   let h = down.floatInput('sample', [1, c.inChannels, 'height', 'width']);
   h = down.conv('encoder.conv_in', h);
   for (const b of plan.encoder.blocks) {
@@ -382,5 +454,12 @@ export function buildSegmentedVaeEncoder(
     mid = new SdGraph('vae_encoder_mid', weights, opts);
     finish(mid, midBlock(mid, em, input(mid)));
   }
-  return { down, mid, chunked, norms: down.norms, reach: encoderDownReach(plan) };
+  return {
+    down,
+    mid,
+    chunked,
+    norms: down.norms,
+    stats: statsForm,
+    reach: encoderDownReach(plan),
+  };
 }
