@@ -231,6 +231,25 @@ export function decoderUpReach(plan: VaePlan): number {
  */
 export type MidForm = 'chunked' | 'whole';
 
+/** The mid graph in the chosen form: chunked where the block has attention, else whole. */
+function midGraphs(
+  name: string,
+  m: VaeMidPlan,
+  weights: WeightSource,
+  opts: SdBuildOptions,
+  midForm: MidForm,
+  input: (sd: SdGraph) => string,
+  finish: (sd: SdGraph, h: string) => void,
+): { mid?: SdGraph; chunked?: ChunkedMidGraphs } {
+  if (m.attention && midForm === 'chunked') {
+    const attention = m.attention;
+    return { chunked: chunkedMidBlock(name, { ...m, attention }, weights, opts, input, finish) };
+  }
+  const mid = new SdGraph(name, weights, opts);
+  finish(mid, midBlock(mid, m, input(mid)));
+  return { mid };
+}
+
 export function buildSegmentedVaeDecoder(
   plan: VaePlan,
   weights: WeightSource,
@@ -247,22 +266,15 @@ export function buildSegmentedVaeDecoder(
   };
   const finish = (sd: SdGraph, h: string) =>
     sd.floatOutput(h, 'hidden', [1, midCh, 'latent_height', 'latent_width']);
-  const m = plan.decoder.mid;
-  let mid: SdGraph | undefined;
-  let chunked: ChunkedMidGraphs | undefined;
-  if (m.attention && midForm === 'chunked') {
-    chunked = chunkedMidBlock(
-      'vae_decoder_mid',
-      { ...m, attention: m.attention },
-      weights,
-      opts,
-      input,
-      finish,
-    );
-  } else {
-    mid = new SdGraph('vae_decoder_mid', weights, opts);
-    finish(mid, midBlock(mid, m, input(mid)));
-  }
+  const { mid, chunked } = midGraphs(
+    'vae_decoder_mid',
+    plan.decoder.mid,
+    weights,
+    opts,
+    midForm,
+    input,
+    finish,
+  );
 
   const up = new ExternalNormGraph('vae_decoder_up', weights, opts, statsForm);
   let u = up.floatInput('hidden', [1, midCh, 'latent_height', 'latent_width']);
@@ -438,22 +450,15 @@ export function buildSegmentedVaeEncoder(
       'latent_width',
     ]);
   };
-  const em = plan.encoder.mid;
-  let mid: SdGraph | undefined;
-  let chunked: ChunkedMidGraphs | undefined;
-  if (em.attention && midForm === 'chunked') {
-    chunked = chunkedMidBlock(
-      'vae_encoder_mid',
-      { ...em, attention: em.attention },
-      weights,
-      opts,
-      input,
-      finish,
-    );
-  } else {
-    mid = new SdGraph('vae_encoder_mid', weights, opts);
-    finish(mid, midBlock(mid, em, input(mid)));
-  }
+  const { mid, chunked } = midGraphs(
+    'vae_encoder_mid',
+    plan.encoder.mid,
+    weights,
+    opts,
+    midForm,
+    input,
+    finish,
+  );
   return {
     down,
     mid,
