@@ -13,7 +13,13 @@ import { convertEsrgan } from '../../tools/esrgan/convert-esrgan.ts';
 import { REAL_ESRGAN_SPECS } from '../../tools/ncnn/catalog.ts';
 import { convertRealEsrgan } from '../../tools/ncnn/convert-real-esrgan.ts';
 import { kernelFile } from '../../tools/kernels/build-kernels.ts';
-import type { AppRun, BenchKernels, CpuEngine, OrtSessionVariant } from '../page/protocol.ts';
+import type {
+  AppRun,
+  BenchKernels,
+  CpuEngine,
+  OrtSessionVariant,
+  OverheadPair,
+} from '../page/protocol.ts';
 import {
   processMemory,
   rendererPids,
@@ -194,15 +200,30 @@ export interface EngineOverhead {
   cpuEngine: CpuEngine;
   /** The app's worker on this engine: wall and first tile on the page. */
   app: AppFigures;
+  /** Sum of session.run inside the app's worker, in the same restores as `app.wall`. */
+  appInference: Stat;
+  /** Per restore: the wall the page saw / that restore's own sum of session.run. */
+  appRatio: Stat;
   /**
    * The same job through the engine pipeline in the bench worker (same engine code and build, same
-   * threads) with every session.run timed: its sum, and that pipeline's own wall.
+   * threads, the same session.run timer), run in pairs with the app's restores: its sum of
+   * session.run, and that pipeline's own wall.
    */
   inference: Stat;
   pipelineWall: Stat;
-  /** App wall / sum of session.run (medians): everything the app adds to inference. */
+  /**
+   * The goal's figure, median of `appRatio`: what the app adds to inference (tiling, blending,
+   * messages, the page's paste), measured within each restore so that the machine's drift cancels.
+   */
   overhead: number;
-  /** App first tile / app wall (medians). */
+  /**
+   * Median over pairs of the app's sum of session.run / the bench worker's: 1 when the model runs
+   * as fast in the app's worker as alone (what the in-restore ratio cannot see).
+   */
+  runSpeedRatio: number;
+  /** Median over pairs of app wall / the bench worker's sum of session.run. */
+  crossOverhead: number;
+  /** Median over restores of first tile / wall. */
   firstTileFraction: number;
 }
 
@@ -216,32 +237,59 @@ export interface Overhead {
   onnxruntime: EngineOverhead;
 }
 
+/** Checks what a restore reported before a ratio is made of it. */
+function checkedPair(pair: OverheadPair): OverheadPair {
+  const { app, pipeline } = pair;
+  if (!(app.inferenceMs > 0 && app.inferenceMs <= app.wallMs))
+    throw new Error(
+      `the app's worker reported ${app.inferenceMs} ms in session.run for a ${app.wallMs} ms restore`,
+    );
+  if (!(pipeline.inferenceMs > 0 && pipeline.inferenceMs <= pipeline.wallMs))
+    throw new Error(
+      `the bench worker reported ${pipeline.inferenceMs} ms in session.run for a ${pipeline.wallMs} ms pipeline`,
+    );
+  return pair;
+}
+
 export async function overhead(ctx: BenchContext, id: string, size: number): Promise<Overhead> {
   const m = ctx.manifest(id);
   const measure = async (cpuEngine: CpuEngine): Promise<EngineOverhead> => {
-    ctx.log(`${id} ${size}²: the app's worker on ${cpuEngine}`);
-    const app = appFigures(ctx, await appRuns(ctx, ctx.page, id, size, cpuEngine));
     ctx.log(
-      `${id} ${size}²: engine pipeline on ${cpuEngine} in the bench worker, session.run timed`,
+      `${id} ${size}²: the app's worker on ${cpuEngine} and the engine pipeline in the bench worker, ${ctx.runs} pairs`,
     );
-    const runs = await ctx.page.call('pipeline', {
-      modelUrl: modelUrl(m),
-      kernels: cpuEngine === 'kernels',
-      image: ctx.input(size),
-      runs: ctx.runs,
-      scale: m.scale,
-      inputRange: m.inputRange,
-      overlap: m.tileMargin,
-      threads: app.threads,
-    });
-    const inference = stat(runs.map((r) => r.inferenceMs));
+    const pairs = (
+      await ctx.page.call('overhead', {
+        runs: ctx.runs,
+        app: { modelId: id, image: ctx.input(size), runs: 0, cpuEngine },
+        pipeline: {
+          modelUrl: modelUrl(m),
+          kernels: cpuEngine === 'kernels',
+          image: ctx.input(size),
+          runs: 0,
+          scale: m.scale,
+          inputRange: m.inputRange,
+          overlap: m.tileMargin,
+          threads: ctx.threads,
+        },
+      })
+    ).map(checkedPair);
+    const app = appFigures(
+      ctx,
+      pairs.map((p) => p.app),
+    );
+    const per = (f: (p: OverheadPair) => number) => stat(pairs.map(f));
+    const appRatio = per((p) => p.app.wallMs / p.app.inferenceMs);
     return {
       cpuEngine,
       app,
-      inference,
-      pipelineWall: stat(runs.map((r) => r.wallMs)),
-      overhead: app.wall.median / inference.median,
-      firstTileFraction: app.firstTile.median / app.wall.median,
+      appInference: per((p) => p.app.inferenceMs),
+      appRatio,
+      inference: per((p) => p.pipeline.inferenceMs),
+      pipelineWall: per((p) => p.pipeline.wallMs),
+      overhead: appRatio.median,
+      runSpeedRatio: per((p) => p.app.inferenceMs / p.pipeline.inferenceMs).median,
+      crossOverhead: per((p) => p.app.wallMs / p.pipeline.inferenceMs).median,
+      firstTileFraction: per((p) => p.app.firstTileMs / p.app.wallMs).median,
     };
   };
   const kernels = await measure('kernels');

@@ -17,11 +17,13 @@ import { upscaleImage } from '../../engine/upscale.ts';
 import { createOrtWebRuntime } from '../../workers/runtime/ort-web.ts';
 import { loadOrt } from '../../workers/restore/ort-loader.ts';
 import { bitmapToRgba } from '../../workers/restore/pixels.ts';
+import { timedSession, type RunClock } from '../../workers/restore/timed-session.ts';
 import type { BenchWorkerMessage, BenchWorkerRequest } from './protocol.ts';
 
 let session: EngineSession | null = null;
 let runtime: TensorFactory | null = null;
-let inferenceMs = 0;
+/** Time inside session.run, by the same wrapper as the app's worker uses. */
+const clock: RunClock = { ms: 0 };
 
 const post = (message: BenchWorkerMessage, transfer: Transferable[] = []) =>
   self.postMessage(message, { transfer });
@@ -50,17 +52,7 @@ async function handle(message: BenchWorkerRequest): Promise<void> {
       inner = await ortRuntime.createSession(bytes);
       threads = ort.env.wasm.numThreads ?? 1;
     }
-    session = {
-      ...inner,
-      async run(feeds) {
-        const start = performance.now();
-        try {
-          return await inner.run(feeds);
-        } finally {
-          inferenceMs += performance.now() - start;
-        }
-      },
-    };
+    session = timedSession(inner, clock);
     post({ kind: 'ready', threads });
     return;
   }
@@ -78,7 +70,7 @@ async function handle(message: BenchWorkerRequest): Promise<void> {
     return;
   }
   const image = bitmapToRgba(message.image);
-  inferenceMs = 0;
+  clock.ms = 0;
   let tiles = 0;
   const start = performance.now();
   const output = await upscaleImage(session, runtime, image, {
@@ -95,7 +87,7 @@ async function handle(message: BenchWorkerRequest): Promise<void> {
   const wallMs = performance.now() - start;
   post({
     kind: 'pipeline-done',
-    run: { wallMs, inferenceMs, tiles, width: output.width, height: output.height },
+    run: { wallMs, inferenceMs: clock.ms, tiles, width: output.width, height: output.height },
   });
 }
 

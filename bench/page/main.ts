@@ -9,10 +9,13 @@ import { fetchModelIndex } from '../../src/lib/model-index.ts';
 import { BenchWorker } from './bench-worker-client.ts';
 import { imageBitmap } from './images.ts';
 import { runPeer } from './peer.ts';
+import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.ts';
 import type {
   AppRequest,
   AppRun,
   BenchApi,
+  OverheadPair,
+  OverheadRequest,
   PageInfo,
   PipelineRequest,
   PipelineRun,
@@ -67,101 +70,148 @@ async function info(): Promise<PageInfo> {
   };
 }
 
-async function app(request: AppRequest): Promise<AppRun[]> {
+/** One restore through the app's worker, timed as the page sees it. */
+async function appOnce(
+  client: RestoreClient,
+  manifest: BuiltinModelManifest,
+  request: AppRequest,
+): Promise<AppRun> {
+  const image = await imageBitmap(request.image);
+  const outW = image.width * manifest.scale;
+  const outH = image.height * manifest.scale;
+  const notices: string[] = [];
+  let firstTile = 0;
+  let tiles = 0;
+  const start = performance.now();
+  const result = await client.restore(
+    {
+      image,
+      model: { kind: 'builtin', manifest },
+      backend: 'wasm',
+      cpuEngine: request.cpuEngine,
+      tileSize: request.tileSize,
+    },
+    {
+      stage: () => undefined,
+      notice: (message) => {
+        notices.push(message);
+        console.warn(`notice: ${message}`);
+      },
+      restart: () => undefined,
+      progress: () => undefined,
+      tile: (tile) => {
+        if (tiles++ === 0) firstTile = performance.now() - start;
+        output.paste(tile.rect, tile.data, outW, outH);
+      },
+    },
+  );
+  const wallMs = performance.now() - start;
+  if (result.backend !== 'wasm' || result.cpuEngine !== request.cpuEngine) {
+    throw new Error(
+      `asked the app's worker for wasm/${request.cpuEngine}, it ran ${result.backend}/${String(result.cpuEngine)}` +
+        (notices.length ? `: ${notices.join(' ')}` : ''),
+    );
+  }
+  return {
+    wallMs,
+    firstTileMs: firstTile,
+    tiles,
+    backend: result.backend,
+    cpuEngine: result.cpuEngine,
+    threads: result.threads,
+    runMs: result.runMs,
+    inferenceMs: result.inferenceMs,
+    totalMs: result.totalMs,
+  };
+}
+
+async function appSession(request: AppRequest) {
   const index = await fetchModelIndex();
   const manifest = index.models.find((m) => m.id === request.modelId);
   if (!manifest) throw new Error(`unknown model ${request.modelId}`);
   appClient ??= new RestoreClient();
   const client = appClient;
+  return () => appOnce(client, manifest, request);
+}
+
+async function app(request: AppRequest): Promise<AppRun[]> {
+  const once = await appSession(request);
+  // The first call loads the runtime and the model: it is the warm-up.
+  await once();
   const runs: AppRun[] = [];
-  for (let i = 0; i <= request.runs; i++) {
-    const image = await imageBitmap(request.image);
-    const outW = image.width * manifest.scale;
-    const outH = image.height * manifest.scale;
-    const notices: string[] = [];
-    let firstTile = 0;
-    let tiles = 0;
-    const start = performance.now();
-    const result = await client.restore(
-      {
-        image,
-        model: { kind: 'builtin', manifest },
-        backend: 'wasm',
-        cpuEngine: request.cpuEngine,
-        tileSize: request.tileSize,
-      },
-      {
-        stage: () => undefined,
-        notice: (message) => {
-          notices.push(message);
-          console.warn(`notice: ${message}`);
-        },
-        restart: () => undefined,
-        progress: () => undefined,
-        tile: (tile) => {
-          if (tiles++ === 0) firstTile = performance.now() - start;
-          output.paste(tile.rect, tile.data, outW, outH);
-        },
-      },
-    );
-    const wallMs = performance.now() - start;
-    if (result.backend !== 'wasm' || result.cpuEngine !== request.cpuEngine) {
-      throw new Error(
-        `asked the app's worker for wasm/${request.cpuEngine}, it ran ${result.backend}/${String(result.cpuEngine)}` +
-          (notices.length ? `: ${notices.join(' ')}` : ''),
-      );
-    }
-    // The first call loads the runtime and the model: it is the warm-up.
-    if (i > 0) {
-      runs.push({
-        wallMs,
-        firstTileMs: firstTile,
-        tiles,
-        backend: result.backend,
-        cpuEngine: result.cpuEngine,
-        threads: result.threads,
-        runMs: result.runMs,
-        totalMs: result.totalMs,
-      });
-    }
-  }
+  for (let i = 0; i < request.runs; i++) runs.push(await once());
   return runs;
 }
 
-async function pipeline(request: PipelineRequest): Promise<PipelineRun[]> {
+/** One run of the engine pipeline in a loaded bench worker. */
+async function pipelineOnce(worker: BenchWorker, request: PipelineRequest): Promise<PipelineRun> {
+  const image = await imageBitmap(request.image);
+  const outW = image.width * request.scale;
+  const outH = image.height * request.scale;
+  let firstTile = 0;
+  let tiles = 0;
+  const start = performance.now();
+  worker.onTile = (tile) => {
+    if (tiles++ === 0) firstTile = performance.now() - start;
+    output.paste(tile.rect, tile.data, outW, outH);
+  };
+  const done = await worker.pipeline({
+    kind: 'pipeline',
+    image,
+    scale: request.scale,
+    inputRange: request.inputRange,
+    overlap: request.overlap,
+    tileSize: request.tileSize,
+  });
+  return {
+    wallMs: performance.now() - start,
+    inferenceMs: done.run.inferenceMs,
+    firstTileMs: firstTile,
+    tiles: done.run.tiles,
+  };
+}
+
+async function benchWorkerFor(request: PipelineRequest): Promise<BenchWorker> {
   const worker = new BenchWorker();
+  await worker.init(request.modelUrl, request.threads, request.session, request.kernels);
+  return worker;
+}
+
+async function pipeline(request: PipelineRequest): Promise<PipelineRun[]> {
+  const worker = await benchWorkerFor(request);
   try {
-    await worker.init(request.modelUrl, request.threads, request.session, request.kernels);
+    await pipelineOnce(worker, request);
     const runs: PipelineRun[] = [];
-    for (let i = 0; i <= request.runs; i++) {
-      const image = await imageBitmap(request.image);
-      const outW = image.width * request.scale;
-      const outH = image.height * request.scale;
-      let firstTile = 0;
-      let tiles = 0;
-      const start = performance.now();
-      worker.onTile = (tile) => {
-        if (tiles++ === 0) firstTile = performance.now() - start;
-        output.paste(tile.rect, tile.data, outW, outH);
-      };
-      const done = await worker.pipeline({
-        kind: 'pipeline',
-        image,
-        scale: request.scale,
-        inputRange: request.inputRange,
-        overlap: request.overlap,
-        tileSize: request.tileSize,
-      });
-      const wallMs = performance.now() - start;
-      if (i > 0)
-        runs.push({
-          wallMs,
-          inferenceMs: done.run.inferenceMs,
-          firstTileMs: firstTile,
-          tiles: done.run.tiles,
-        });
-    }
+    for (let i = 0; i < request.runs; i++) runs.push(await pipelineOnce(worker, request));
     return runs;
+  } finally {
+    worker.terminate();
+  }
+}
+
+/**
+ * The app's worker and the bench worker's pipeline on the same job, one warm-up each, then run in
+ * pairs that alternate which goes first, so that both see the same state of the machine.
+ */
+async function overhead(request: OverheadRequest): Promise<OverheadPair[]> {
+  const appRun = await appSession(request.app);
+  // The bench worker runs as many threads as the app's worker did (it uses every core).
+  const warm = await appRun();
+  const job = { ...request.pipeline, threads: warm.threads };
+  const worker = await benchWorkerFor(job);
+  try {
+    await pipelineOnce(worker, job);
+    const pairs: OverheadPair[] = [];
+    for (let i = 0; i < request.runs; i++) {
+      if (i % 2 === 0) {
+        const app = await appRun();
+        pairs.push({ app, pipeline: await pipelineOnce(worker, job) });
+      } else {
+        const pipelineRun = await pipelineOnce(worker, job);
+        pairs.push({ app: await appRun(), pipeline: pipelineRun });
+      }
+    }
+    return pairs;
   } finally {
     worker.terminate();
   }
@@ -200,6 +250,6 @@ async function raw(request: RawRequest): Promise<number[]> {
   }
 }
 
-const api: BenchApi = { info, app, pipeline, raw, peer: runPeer };
+const api: BenchApi = { info, app, pipeline, overhead, raw, peer: runPeer };
 (window as unknown as { gendrBench: BenchApi }).gendrBench = api;
 document.body.dataset.ready = 'true';

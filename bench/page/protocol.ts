@@ -33,8 +33,9 @@ export interface AppRun {
   /** What the worker says ran the model (RestoreResult.cpuEngine). */
   cpuEngine: CpuEngine | null;
   threads: number;
-  /** The worker's own figures. */
+  /** The worker's own figures; inferenceMs is the sum of session.run within runMs. */
   runMs: number;
+  inferenceMs: number;
   totalMs: number;
 }
 
@@ -82,6 +83,22 @@ export interface PipelineRun {
   tiles: number;
 }
 
+/**
+ * The app's worker and the bench worker's pipeline on one job, measured in `runs` pairs (after one
+ * warm-up of each) whose order alternates. `app.runs` and `pipeline.runs` are not used; the bench
+ * worker runs as many threads as the app's worker reports.
+ */
+export interface OverheadRequest {
+  app: AppRequest;
+  pipeline: PipelineRequest;
+  runs: number;
+}
+
+export interface OverheadPair {
+  app: AppRun;
+  pipeline: PipelineRun;
+}
+
 /** One untiled session.run on an image-sized input (raw onnxruntime-web, no pipeline). */
 export interface RawRequest {
   modelUrl: string;
@@ -121,6 +138,7 @@ export interface BenchApi {
   info(): Promise<PageInfo>;
   app(request: AppRequest): Promise<AppRun[]>;
   pipeline(request: PipelineRequest): Promise<PipelineRun[]>;
+  overhead(request: OverheadRequest): Promise<OverheadPair[]>;
   raw(request: RawRequest): Promise<number[]>;
   peer(request: PeerRequest): Promise<PeerRun[]>;
 }

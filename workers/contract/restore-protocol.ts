@@ -84,6 +84,8 @@ export interface RestoreResult {
   precision: ModelPrecision | null;
   /** Milliseconds spent in the engine, without model loading. */
   runMs: number;
+  /** Of runMs, the milliseconds inside the models' session.run calls, summed. */
+  inferenceMs: number;
   /** Milliseconds from the call to the result, model loading included. */
   totalMs: number;
 }

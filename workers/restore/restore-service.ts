@@ -6,8 +6,8 @@
  *    fallback when WebGPU cannot load the model;
  *  - recovery while running (faults/recovery.ts): smaller tiles after running out of memory,
  *    WASM after device loss or WebGPU errors;
- *  - every session wrapped alike: yielding before each run, device-loss watch, buffer limit,
- *    test faults;
+ *  - every session wrapped alike: timed, yielding before each run, device-loss watch, buffer
+ *    limit, test faults;
  *  - one error formatter (workers/contract/error-text.ts) and one event sink (event-sink.ts).
  */
 import type { RgbaImage } from '../../engine/image.ts';
@@ -33,6 +33,7 @@ import { bitmapToRgba } from './pixels.ts';
 import { builtinRunner } from './runners/builtin-runner.ts';
 import { packRunner } from './runners/pack-runner.ts';
 import type { LoadedModel, ModelRunner } from './runners/runner.ts';
+import { timedSession, type RunClock } from './timed-session.ts';
 import { yieldingSession } from './yielding-session.ts';
 
 /** The runner of each kind of model: a new kind adds an entry. */
@@ -81,7 +82,7 @@ export function createRestoreService(): RestoreApi {
     return loaded;
   }
 
-  /** A session as every runner runs it: yielding, watched, limited, with any test faults. */
+  /** A session as every runner runs it: timed, yielding, watched, limited, with any test faults. */
   function wrapSession(
     session: EngineSession,
     outputScale: number,
@@ -89,10 +90,11 @@ export function createRestoreService(): RestoreApi {
     request: RestoreRequest,
     signal: AbortSignal,
     counter: { runs: number },
+    clock: RunClock,
   ): EngineSession {
     const faults = request.faults;
     const device = current.model.device;
-    let wrapped = yieldingSession(session, signal);
+    let wrapped = yieldingSession(timedSession(session, clock), signal);
     if (current.watch) wrapped = withDeviceWatch(wrapped, current.watch);
     const gpuLimit = device?.limits?.maxStorageBufferBindingSize ?? null;
     wrapped = faults?.bufferLimitBytes
@@ -139,6 +141,8 @@ export function createRestoreService(): RestoreApi {
     let runStart = performance.now();
     const tiling = runner.tiling(request, image);
     const faultCounter = { runs: 0 };
+    // Restarted in step with runStart, so that both cover the attempt that finished.
+    let clock: RunClock = { ms: 0 };
     const recovered = await runWithRecovery({
       backend,
       tileSize: tiling.tileSize,
@@ -149,14 +153,24 @@ export function createRestoreService(): RestoreApi {
           current = await load(runner, request, attemptBackend, sink, signal);
           sink.stage('restoring', attemptBackend);
           runStart = performance.now();
+          clock = { ms: 0 };
         }
         backend = attemptBackend;
         const attemptModel = current;
+        const attemptClock = clock;
         return runner.run(attemptModel.model, request, image, {
           signal,
           tileSize,
           wrap: (session, outputScale) =>
-            wrapSession(session, outputScale, attemptModel, request, signal, faultCounter),
+            wrapSession(
+              session,
+              outputScale,
+              attemptModel,
+              request,
+              signal,
+              faultCounter,
+              attemptClock,
+            ),
           tile: sink.tile,
           progress: sink.progress,
         });
@@ -165,6 +179,7 @@ export function createRestoreService(): RestoreApi {
       restart: (to) => {
         sink.restart(to);
         runStart = performance.now();
+        clock = { ms: 0 };
       },
       deviceLost: () => {
         // A session on a lost device may never settle: drop it without waiting for it.
@@ -181,6 +196,7 @@ export function createRestoreService(): RestoreApi {
       cpuEngine: current.model.cpuEngine,
       precision: current.model.precision ?? null,
       runMs: finished - runStart,
+      inferenceMs: clock.ms,
       totalMs: finished - started,
     };
   }
