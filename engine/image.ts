@@ -24,6 +24,22 @@ export function createImage(width: number, height: number): RgbaImage {
   return { width, height, data: new Uint8ClampedArray(width * height * 4) };
 }
 
+/** An image's size without its pixels (what a streamed result reports). */
+export type ImageSize = Pick<RgbaImage, 'width' | 'height'>;
+
+/** Copies tightly packed RGBA covering `rect` into `image` at that place. */
+export function pasteRect(image: RgbaImage, rect: Rect, data: Uint8ClampedArray): void {
+  const rowBytes = rect.width * 4;
+  if (data.length !== rowBytes * rect.height)
+    throw new Error(`block data has ${data.length} bytes, expected ${rowBytes * rect.height}`);
+  for (let y = 0; y < rect.height; y++) {
+    image.data.set(
+      data.subarray(y * rowBytes, (y + 1) * rowBytes),
+      ((rect.y + y) * image.width + rect.x) * 4,
+    );
+  }
+}
+
 /** True when any pixel is not fully opaque. */
 export function hasTransparency(image: RgbaImage): boolean {
   const d = image.data;

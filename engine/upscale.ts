@@ -13,7 +13,14 @@
  * - Gray: if every visible pixel has R = G = B, the output is made exactly gray (mean of R, G, B).
  */
 import { bleedTransparentColors } from './alpha.ts';
-import { hasTransparency, type Rect, type RgbaImage } from './image.ts';
+import {
+  createImage,
+  hasTransparency,
+  pasteRect,
+  type ImageSize,
+  type Rect,
+  type RgbaImage,
+} from './image.ts';
 import type { BuiltinModelManifest } from './models/builtin-manifest.ts';
 import {
   isGrayscale,
@@ -30,7 +37,7 @@ import {
   type TensorFactory,
 } from './session.ts';
 import { cropImage, MIN_MODEL_INPUT, padEdges } from './min-size.ts';
-import { copyRect, TileBlender } from './tiling/blend.ts';
+import { TileBlender } from './tiling/blend.ts';
 import { chooseTileSize, planTiles, type TilePlan } from './tiling/plan.ts';
 
 /** Default window size in input pixels. */
@@ -86,12 +93,35 @@ export function planFor(
   return planTiles(width, height, { tileSize, overlap });
 }
 
+/** Upscales `image` and returns the whole output (each block also goes to `opts.onTile`). */
 export async function upscaleImage(
   session: EngineSession,
   tensors: TensorFactory,
   image: RgbaImage,
   opts: UpscaleOptions,
 ): Promise<RgbaImage> {
+  const output = createImage(image.width * opts.scale, image.height * opts.scale);
+  await upscaleToTiles(session, tensors, image, {
+    ...opts,
+    onTile: (update) => {
+      pasteRect(output, update.rect, update.data);
+      opts.onTile?.(update);
+    },
+  });
+  return output;
+}
+
+/**
+ * Upscales `image` block by block: each final block goes to `opts.onTile` and is not kept, so
+ * memory follows the tile, not the image (the app's worker hands the blocks to the page). Returns
+ * the output size.
+ */
+export async function upscaleToTiles(
+  session: EngineSession,
+  tensors: TensorFactory,
+  image: RgbaImage,
+  opts: UpscaleOptions,
+): Promise<ImageSize> {
   const { scale, signal } = opts;
   const range: ValueRange = opts.inputRange;
   if (!(range[1] > range[0])) throw new RangeError(`invalid inputRange [${range.join(', ')}]`);
@@ -156,12 +186,12 @@ export async function upscaleImage(
       planes.push(alpha);
     }
     signal?.throwIfAborted();
-    const rect = blender.add(tile, planes);
+    const { rect, data } = blender.add(tile, planes);
     const done = tile.index + 1;
-    opts.onTile?.({ rect, data: copyRect(blender.output, rect), done, total });
+    opts.onTile?.({ rect, data, done, total });
     opts.onProgress?.(done, total);
   }
-  return blender.output;
+  return { width: blender.width, height: blender.height };
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Streaming, progress, cancellation, alpha and gray handling of upscaleImage, on a real (toy) ONNX
+ * Streaming, progress, cancellation, alpha and gray handling of upscaleImage and upscaleToTiles, on a real (toy) ONNX
  * model run by onnxruntime-node, plus alpha on the real esrgan-slim model.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,13 @@ import { createOrtNodeRuntime } from '../tools/runtime/ort-node.ts';
 import { bleedTransparentColors } from '../engine/alpha.ts';
 import { hasTransparency, type RgbaImage } from '../engine/image.ts';
 import type { EngineSession } from '../engine/session.ts';
-import { planFor, upscaleImage, upscaleOptionsFor, type TileUpdate } from '../engine/upscale.ts';
+import {
+  planFor,
+  upscaleImage,
+  upscaleOptionsFor,
+  upscaleToTiles,
+  type TileUpdate,
+} from '../engine/upscale.ts';
 import { syntheticPhoto, withEllipseAlpha } from './helpers/rgba-images.ts';
 import { buildToySrModel } from './helpers/toy-sr-model.ts';
 
@@ -35,15 +41,22 @@ afterAll(() => session.release?.());
 const opts = { ...upscaleOptionsFor(toy), tileSize: 24 };
 
 describe('streaming', () => {
-  it('emits blocks in order that cover the output exactly once and match the final image', async () => {
+  it('emits blocks in order that cover the output exactly once and match the untiled image', async () => {
     const image = syntheticPhoto(70, 45, 2);
     const updates: TileUpdate[] = [];
     const progress: [number, number][] = [];
-    const out = await upscaleImage(session, runtime, image, {
+    // upscaleToTiles keeps no image: it returns the size, and each block owns its buffer (so the
+    // worker transfers it to the page without a copy).
+    const size = await upscaleToTiles(session, runtime, image, {
       ...opts,
       onTile: (u) => updates.push(u),
       onProgress: (done, total) => progress.push([done, total]),
     });
+    expect(size).toEqual({ width: 140, height: 90 });
+    for (const u of updates) expect(u.data.buffer.byteLength).toBe(u.data.byteLength);
+    // The reference: one tile over the whole image (the overlap is the toy model's exact margin).
+    const out = await upscaleImage(session, runtime, image, { ...opts, tileSize: 256 });
+    expect(planFor(70, 45, { ...opts, tileSize: 256 }).tiles).toHaveLength(1);
     const total = planFor(70, 45, opts).tiles.length;
     expect(total).toBeGreaterThan(6);
     expect(updates.map((u) => [u.done, u.total])).toEqual(

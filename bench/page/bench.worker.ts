@@ -2,8 +2,9 @@
  * The bench worker: onnxruntime-web (WASM build, as the app's worker loads it) with a chosen thread
  * count and session options, or the hand-written kernels (the committed builds the app's worker
  * loads, relaxed SIMD where the browser has it), running either one untiled session.run (raw
- * runtime speed) or the engine's tiled pipeline (engine/upscale.ts) with every
- * session.run timed, streaming tiles to the page the way the app's worker does.
+ * runtime speed) or the engine's tiled pipeline (engine/upscale.ts, upscaleToTiles as the app's
+ * worker runs it) with every session.run timed, streaming tiles to the page the way the app's
+ * worker does.
  */
 import kernelsRelaxedUrl from '../../engine/kernels/wasm/kernels-relaxed.wasm?url';
 import kernelsSimdUrl from '../../engine/kernels/wasm/kernels-simd.wasm?url';
@@ -13,7 +14,7 @@ import {
   spawnBrowserHelper,
 } from '../../workers/restore/kernels/browser-helpers.ts';
 import type { EngineSession, TensorFactory } from '../../engine/session.ts';
-import { upscaleImage } from '../../engine/upscale.ts';
+import { upscaleToTiles } from '../../engine/upscale.ts';
 import { createOrtWebRuntime } from '../../workers/runtime/ort-web.ts';
 import { loadOrt } from '../../workers/restore/ort-loader.ts';
 import { bitmapToRgba } from '../../workers/restore/pixels.ts';
@@ -73,15 +74,15 @@ async function handle(message: BenchWorkerRequest): Promise<void> {
   clock.ms = 0;
   let tiles = 0;
   const start = performance.now();
-  const output = await upscaleImage(session, runtime, image, {
+  const output = await upscaleToTiles(session, runtime, image, {
     scale: message.scale,
     inputRange: message.inputRange,
     overlap: message.overlap,
     tileSize: message.tileSize,
     onTile: (update) => {
       tiles++;
-      const data = update.data.slice();
-      post({ kind: 'tile', rect: update.rect, data }, [data.buffer]);
+      // Each block owns its buffer, as in the app's worker: transferred, not copied.
+      post({ kind: 'tile', rect: update.rect, data: update.data }, [update.data.buffer]);
     },
   });
   const wallMs = performance.now() - start;

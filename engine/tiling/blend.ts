@@ -12,9 +12,10 @@
  * Streaming: the axis is cut into segments [u(i-1), u(i)) (u = start of a seam's ramp). The block
  * (row segment r) x (column segment c) depends only on tiles (r-1..r, c-1..c), so in row-major
  * order it is final right after tile (r, c): every tile finalises exactly its block, the blocks
- * partition the output, and the blender only keeps float sums for pixels inside ramps.
+ * partition the output, and the blender only keeps float sums for pixels inside ramps. It never
+ * holds the whole output: each block is written into a buffer of its own and handed over.
  */
-import { createImage, type Rect, type RgbaImage } from '../image.ts';
+import type { Rect } from '../image.ts';
 import type { TilePlan, TileSpec } from './plan.ts';
 
 export interface BlendOptions {
@@ -85,8 +86,16 @@ export function spanWeight(span: AxisSpan, p: number): number {
   return 1;
 }
 
+/** A block of the output that is final, with its pixels (tightly packed RGBA). */
+export interface FinalBlock {
+  rect: Rect;
+  data: Uint8ClampedArray;
+}
+
 export class TileBlender {
-  readonly output: RgbaImage;
+  /** Output size in pixels. */
+  readonly width: number;
+  readonly height: number;
   private readonly xSpans: AxisSpan[];
   private readonly ySpans: AxisSpan[];
   private readonly channels: 3 | 4;
@@ -100,6 +109,11 @@ export class TileBlender {
   /** Float sums for the right ramp of the previous tile, over the middle rows of this tile row. */
   private strip = new Float32Array(0);
   private readonly px = new Float32Array(4);
+  /** The block being finalised: its pixels and where it lies. */
+  private block: FinalBlock = {
+    rect: { x: 0, y: 0, width: 0, height: 0 },
+    data: new Uint8ClampedArray(0),
+  };
 
   constructor(
     readonly plan: TilePlan,
@@ -111,7 +125,8 @@ export class TileBlender {
     this.scale = scale;
     this.channels = channels;
     this.gray = opts.gray ?? false;
-    this.output = createImage(plan.width * scale, plan.height * scale);
+    this.width = plan.width * scale;
+    this.height = plan.height * scale;
     this.xSpans = axisSpans(plan.xStarts, plan.tileWidth, plan.width, plan.overlap, scale, feather);
     this.ySpans = axisSpans(
       plan.yStarts,
@@ -134,7 +149,7 @@ export class TileBlender {
    * Adds the next tile's output, given as `channels` planes of (width*scale) x (height*scale) floats
    * in 0..255 (unclamped is fine), and returns the output block that is now final.
    */
-  add(tile: TileSpec, planes: readonly Float32Array[]): Rect {
+  add(tile: TileSpec, planes: readonly Float32Array[]): FinalBlock {
     if (tile.index !== this.next) throw new Error(`tile ${tile.index} added out of order`);
     const C = this.channels;
     if (planes.length !== C) throw new Error(`expected ${C} planes, got ${planes.length}`);
@@ -147,9 +162,12 @@ export class TileBlender {
     }
     const X0 = tile.input.x * s;
     const Y0 = tile.input.y * s;
-    const W = this.output.width;
+    const W = this.width;
     const ax = this.xSpans[tile.col];
     const ay = this.ySpans[tile.row];
+    const rect = this.blockOf(tile);
+    const block = { rect, data: new Uint8ClampedArray(rect.width * rect.height * 4) };
+    this.block = block;
     if (tile.col === 0) {
       this.prevBand = this.band;
       this.band = new Float32Array(W * (ay.hi - ay.outStart) * C);
@@ -203,9 +221,14 @@ export class TileBlender {
           }
         } else {
           // The tile's own area, untouched by any ramp: straight copy (the hot loop).
-          const d = this.output.data;
+          const d = block.data;
           const [p0, p1, p2, p3] = planes;
-          for (let x = ax.inEnd, o = (y * W + x) * 4; x < ax.outStart; x++, o += 4) {
+          const x0 = ax.inEnd;
+          for (
+            let x = x0, o = ((y - rect.y) * rect.width + x0 - rect.x) * 4;
+            x < ax.outStart;
+            x++, o += 4
+          ) {
             const i = src + x;
             d[o] = p0[i];
             d[o + 1] = p1[i];
@@ -222,7 +245,7 @@ export class TileBlender {
     }
     this.strip = newStrip;
     this.next++;
-    return this.blockOf(tile);
+    return block;
   }
 
   /** True once every tile has been added. */
@@ -231,9 +254,9 @@ export class TileBlender {
   }
 
   private finalize(x: number, y: number): void {
-    const d = this.output.data;
+    const { rect, data: d } = this.block;
     const px = this.px;
-    const o = (y * this.output.width + x) * 4;
+    const o = ((y - rect.y) * rect.width + x - rect.x) * 4;
     // Uint8ClampedArray stores clamp(round-half-even(v)).
     if (this.gray) {
       const m = (px[0] + px[1] + px[2]) / 3;
@@ -247,15 +270,4 @@ export class TileBlender {
     }
     d[o + 3] = this.channels === 4 ? px[3] : 255;
   }
-}
-
-/** Copies a rectangle of an image into a new, tightly packed RGBA array. */
-export function copyRect(image: RgbaImage, rect: Rect): Uint8ClampedArray {
-  const out = new Uint8ClampedArray(rect.width * rect.height * 4);
-  const rowBytes = rect.width * 4;
-  for (let y = 0; y < rect.height; y++) {
-    const from = ((rect.y + y) * image.width + rect.x) * 4;
-    out.set(image.data.subarray(from, from + rowBytes), y * rowBytes);
-  }
-  return out;
 }

@@ -4,19 +4,20 @@
  * - WebGPU device lost, or WebGPU errors during the run: finish the job on WASM.
  * Each recovery is told to the user as a notice, and the output starts over from the first tile.
  */
-import type { RgbaImage } from '../../../engine/image.ts';
+import type { ImageSize } from '../../../engine/image.ts';
 import { WebGpuRunError, type OrtWebBackend } from '../../runtime/ort-web.ts';
 import { errorLine } from '../../contract/error-text.ts';
 import { DeviceLostError } from './device-loss.ts';
 import { isOutOfMemory, smallerTileSize } from './memory.ts';
 
-export interface RecoveryOptions {
+/** `Output`: what an attempt gives (the app's worker needs only the output's size). */
+export interface RecoveryOptions<Output extends ImageSize = ImageSize> {
   backend: OrtWebBackend;
   /** The tile size of the first attempt (as the planner will use it). */
   tileSize: number;
   overlap: number;
   signal: AbortSignal;
-  attempt(backend: OrtWebBackend, tileSize: number): Promise<RgbaImage>;
+  attempt(backend: OrtWebBackend, tileSize: number): Promise<Output>;
   notice(message: string): void;
   /** The output starts over (on this backend). */
   restart(backend: OrtWebBackend): void;
@@ -24,13 +25,15 @@ export interface RecoveryOptions {
   deviceLost(): void;
 }
 
-export interface RecoveredResult {
-  output: RgbaImage;
+export interface RecoveredResult<Output extends ImageSize = ImageSize> {
+  output: Output;
   backend: OrtWebBackend;
   tileSize: number;
 }
 
-export async function runWithRecovery(options: RecoveryOptions): Promise<RecoveredResult> {
+export async function runWithRecovery<Output extends ImageSize>(
+  options: RecoveryOptions<Output>,
+): Promise<RecoveredResult<Output>> {
   let { backend, tileSize } = options;
   for (;;) {
     try {

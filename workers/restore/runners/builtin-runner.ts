@@ -15,7 +15,7 @@ import {
   type BuiltinModelFile,
 } from '../../../engine/models/builtin-precision.ts';
 import type { EngineSession, TensorFactory } from '../../../engine/session.ts';
-import { planFor, upscaleImage } from '../../../engine/upscale.ts';
+import { planFor, upscaleToTiles } from '../../../engine/upscale.ts';
 import type { BuiltinModel } from '../../contract/model.ts';
 import type { RestoreRequest } from '../../contract/restore-protocol.ts';
 import { errorLine } from '../../contract/error-text.ts';
@@ -156,7 +156,7 @@ export const builtinRunner: ModelRunner<LoadedBuiltin> = {
     const { manifest } = builtinOf(request);
     const tiling = { tileSize: context.tileSize, overlap: manifest.tileMargin };
     context.progress(0, planFor(image.width, image.height, tiling).tiles.length);
-    return upscaleImage(context.wrap(loaded.session, manifest.scale), loaded.tensors, image, {
+    return upscaleToTiles(context.wrap(loaded.session, manifest.scale), loaded.tensors, image, {
       ...tiling,
       scale: manifest.scale,
       inputRange: manifest.inputRange,

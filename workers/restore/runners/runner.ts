@@ -4,7 +4,7 @@
  * every kind: backend plan and fallback, recovery from memory faults and device loss, test
  * faults, error texts and the event sink.
  */
-import type { RgbaImage } from '../../../engine/image.ts';
+import type { ImageSize, RgbaImage } from '../../../engine/image.ts';
 import type { EngineSession } from '../../../engine/session.ts';
 import type { TileUpdate } from '../../../engine/upscale.ts';
 import type { CpuEngine, ModelPrecision, RestoreRequest } from '../../contract/restore-protocol.ts';
@@ -64,5 +64,5 @@ export interface ModelRunner<L extends LoadedModel = LoadedModel> {
     request: RestoreRequest,
     image: RgbaImage,
     context: RunContext,
-  ): Promise<RgbaImage>;
+  ): Promise<ImageSize>;
 }
