@@ -9,6 +9,7 @@ import { fetchModelIndex } from '../../src/lib/model-index.ts';
 import { BenchWorker } from './bench-worker-client.ts';
 import { imageBitmap } from './images.ts';
 import { runPeer } from './peer.ts';
+import { createImage, pasteRect, type Rect, type RgbaImage } from '../../engine/image.ts';
 import type { BuiltinModelManifest } from '../../engine/models/builtin-manifest.ts';
 import type {
   AppRequest,
@@ -26,25 +27,11 @@ let appClient: RestoreClient | null = null;
 
 /** The page keeps the restored image, as the app does: tiles are copied into one RGBA buffer. */
 class OutputCanvas {
-  private data: Uint8ClampedArray | null = null;
-  private width = 0;
-  paste(
-    rect: { x: number; y: number; width: number; height: number },
-    tile: Uint8ClampedArray,
-    width: number,
-    height: number,
-  ) {
-    if (!this.data || this.width !== width || this.data.length !== width * height * 4) {
-      this.data = new Uint8ClampedArray(width * height * 4);
-      this.width = width;
-    }
-    for (let row = 0; row < rect.height; row++) {
-      const from = row * rect.width * 4;
-      this.data.set(
-        tile.subarray(from, from + rect.width * 4),
-        ((rect.y + row) * width + rect.x) * 4,
-      );
-    }
+  private image: RgbaImage | null = null;
+  paste(rect: Rect, tile: Uint8ClampedArray, width: number, height: number) {
+    if (this.image?.width !== width || this.image.height !== height)
+      this.image = createImage(width, height);
+    pasteRect(this.image, rect, tile);
   }
 }
 

@@ -12,7 +12,7 @@
  * Runtime-free: sessions and tensors come from the caller (onnxruntime-web or -node adapters).
  */
 import { bleedTransparentColors } from '../alpha.ts';
-import { createImage, hasTransparency, type Rect, type RgbaImage } from '../image.ts';
+import { createImage, hasTransparency, pasteRect, type Rect, type RgbaImage } from '../image.ts';
 import { isGrayscale } from '../pixels.ts';
 import type { EngineSession, EngineTensor, TensorFactory } from '../session.ts';
 import type { TileUpdate } from '../upscale.ts';
@@ -535,12 +535,7 @@ export async function runPack(
       for (const [x0, x1] of plan.cols) {
         const rect: Rect = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
         const data = planarRectToRgba(output, rect, alpha);
-        for (let y = 0; y < rect.height; y++) {
-          result.data.set(
-            data.subarray(y * rect.width * 4, (y + 1) * rect.width * 4),
-            ((y0 + y) * W + x0) * 4,
-          );
-        }
+        pasteRect(result, rect, data);
         opts.onTile?.({ rect, data, done: ++done, total });
       }
     }
